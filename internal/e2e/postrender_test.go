@@ -1,0 +1,300 @@
+// Package e2e drives runner-migrate the way users do: through the real Helm CLIs (and, for
+// provisioning, a real kube-apiserver), with the fixture charts under testdata/charts.
+package e2e
+
+import (
+	"bytes"
+	"encoding/base64"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/runner-migrate/runner-migrate/internal/testenv"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+// The token the tests hand runner-migrate, and the registration token the fixture values carry.
+const (
+	authToken         = "glrt-e2eFixtureToken0000000000"
+	registrationToken = "GR1348941fixtureRegistrationTok"
+)
+
+var (
+	runnerCharts = []string{"gitlab-runner-0.28.0", "gitlab-runner-0.40.0", "gitlab-runner-0.47.0", "gitlab-runner-0.53.0",
+		"gitlab-runner-0.55.0", "gitlab-runner-0.71.0", "gitlab-runner-0.86.0"}
+	valuesFiles = []string{"legacy", "legacy-minimal", "legacy-replicas", "legacy-envvars", "external-secret", "authenticated"}
+)
+
+func chartPath(name string) string  { return filepath.Join("testdata", "charts", name) }
+func valuesPath(name string) string { return filepath.Join("testdata", "values", name+".yaml") }
+
+// TestHelm3PostRenderer renders every fixture chart with every values file through Helm 3 with
+// runner-migrate as the post-renderer, and checks that the pod would register with the token.
+func TestHelm3PostRenderer(t *testing.T) {
+	helm := testenv.NewHelm(t, 3)
+	bin := testenv.Binary(t)
+	withToken := []string{"RUNNER_MIGRATE_AUTH_TOKEN=" + authToken}
+	for _, chart := range runnerCharts {
+		for _, values := range valuesFiles {
+			t.Run(chart+"/"+values, func(t *testing.T) {
+				args := []string{"template", "rel", chartPath(chart), "-f", valuesPath(values), "-n", "ns"}
+				plain := helm.Run(nil, args...)
+				if plain.Err != nil {
+					t.Fatalf("helm template without post-renderer: %v\n%s", plain.Err, plain.Stderr)
+				}
+				res := helm.Run(withToken, append(args, "--post-renderer", bin)...)
+				noLeaks(t, res.Stderr)
+				if res.Err != nil {
+					t.Fatalf("helm template --post-renderer: %v\n%s", res.Err, res.Stderr)
+				}
+				golden(t, filepath.Join("helm3", chart, values+".yaml"), res.Stdout)
+
+				if values == "authenticated" {
+					if !bytes.Equal(res.Stdout, plain.Stdout) {
+						t.Fatal("a release that already uses an authentication token must pass through byte for byte")
+					}
+					return
+				}
+				if bytes.Equal(res.Stdout, plain.Stdout) {
+					t.Fatal("a legacy release passed through unchanged")
+				}
+				pod := readRunnerPod(t, res.Stdout)
+				if pod.secrets["runner-token"] != authToken || pod.secrets["runner-registration-token"] != "" {
+					t.Fatalf("the pod's /secrets would hold runner-token %q and runner-registration-token %q",
+						redact(pod.secrets["runner-token"]), redact(pod.secrets["runner-registration-token"]))
+				}
+				for _, name := range []string{"entrypoint", "register-the-runner"} {
+					shellCheck(t, name, pod.scripts[name])
+				}
+				reg := pod.start(t)
+				if reg.exit != nil || !reg.ranRun {
+					t.Fatalf("the entrypoint did not reach `gitlab-runner run` (exit %v)", reg.exit)
+				}
+				if reg.env["CI_SERVER_TOKEN"] != authToken || reg.env["REGISTRATION_TOKEN"] != "" {
+					t.Fatal("register did not get the authentication token in CI_SERVER_TOKEN and an empty REGISTRATION_TOKEN")
+				}
+				if bad := reg.refused(); len(bad) > 0 {
+					t.Fatalf("gitlab-runner would refuse to register: %v reach register (args %q)", bad, reg.args)
+				}
+
+				again := run(t, bin, withToken, res.Stdout)
+				if !bytes.Equal(again, res.Stdout) {
+					t.Fatal("post-rendering the output again changed it")
+				}
+
+				show := helm.Run(withToken, append(args, "--post-renderer", bin, "--show-only", "templates/deployment.yaml")...)
+				noLeaks(t, show.Stderr)
+				if show.Err != nil || !bytes.Contains(show.Stdout, []byte("kind: Deployment")) {
+					t.Fatalf("--show-only templates/deployment.yaml broke: %v\n%s", show.Err, show.Stderr)
+				}
+				if values == "external-secret" && !bytes.Contains(show.Stdout, []byte("rel-gitlab-runner-auth-token")) {
+					t.Fatal("the Secret runner-migrate adds must show with the Deployment's template")
+				}
+			})
+		}
+	}
+}
+
+// TestNaiveTokenSwapIsRefused is the control for the check above: putting the token in the Secret
+// without removing what GitLab refuses leaves a pod that gitlab-runner stops (or that exits on the
+// replicas guard), on every chart generation.
+func TestNaiveTokenSwapIsRefused(t *testing.T) {
+	helm := testenv.NewHelm(t, 3)
+	for _, chart := range runnerCharts {
+		t.Run(chart, func(t *testing.T) {
+			for _, values := range []string{"legacy", "legacy-replicas"} {
+				res := helm.Run(nil, "template", "rel", chartPath(chart), "-f", valuesPath(values), "-n", "ns")
+				if res.Err != nil {
+					t.Fatal(res.Err)
+				}
+				pod := readRunnerPod(t, res.Stdout)
+				pod.secrets["runner-token"], pod.secrets["runner-registration-token"] = authToken, ""
+				reg := pod.start(t)
+				refused := len(reg.refused()) > 0 || !reg.ranRun
+				guarded := chart == "gitlab-runner-0.40.0" || chart == "gitlab-runner-0.47.0" || chart == "gitlab-runner-0.53.0"
+				if want := values == "legacy" || guarded; refused != want {
+					t.Errorf("%s: naive swap refused=%v, want %v (refused %v, ran %v)", values, refused, want, reg.refused(), reg.ranRun)
+				}
+			}
+		})
+	}
+}
+
+// TestHelm3FailsLoudly: a legacy release without a token stops Helm with the document, the field and
+// the fix, and nothing of the registration token.
+func TestHelm3FailsLoudly(t *testing.T) {
+	helm := testenv.NewHelm(t, 3)
+	bin := testenv.Binary(t)
+	args := []string{"template", "rel", chartPath("gitlab-runner-0.86.0"), "-f", valuesPath("legacy"), "-n", "ns", "--post-renderer", bin}
+	res := helm.Run(nil, args...)
+	noLeaks(t, res.Stderr)
+	if res.Err == nil {
+		t.Fatal("helm template succeeded without a token")
+	}
+	if len(bytes.TrimSpace(res.Stdout)) != 0 {
+		t.Fatalf("helm printed manifests after the post-renderer failed:\n%s", res.Stdout)
+	}
+	for _, want := range []string{"Deployment ns/rel-gitlab-runner", "runner-registration-token", "410 Gone", "fix:"} {
+		if !bytes.Contains(res.Stderr, []byte(want)) {
+			t.Errorf("stderr lacks %q:\n%s", want, res.Stderr)
+		}
+	}
+
+	allowed := helm.Run(nil, append(args, "--post-renderer-args", "--allow-legacy")...)
+	noLeaks(t, allowed.Stderr)
+	plain := helm.Run(nil, args[:len(args)-2]...)
+	if allowed.Err != nil || !bytes.Equal(allowed.Stdout, plain.Stdout) {
+		t.Fatalf("--allow-legacy must pass the release through unchanged (err %v)", allowed.Err)
+	}
+}
+
+// TestHelm3Umbrella: the GitLab chart's bundled runner reads its token from the Secret the
+// shared-secrets hook creates, which no post-renderer sees. runner-migrate renders a Secret of its own
+// and repoints the runner's projected source, keeping the cache Secret.
+func TestHelm3Umbrella(t *testing.T) {
+	helm := testenv.NewHelm(t, 3)
+	bin := testenv.Binary(t)
+	withToken := []string{"RUNNER_MIGRATE_AUTH_TOKEN=" + authToken}
+	args := []string{"template", "gl", chartPath("gitlab-9.9.1"), "-n", "ns", "--post-renderer", bin}
+	res := helm.Run(withToken, args...)
+	noLeaks(t, res.Stderr)
+	if res.Err != nil {
+		t.Fatalf("%v\n%s", res.Err, res.Stderr)
+	}
+	golden(t, filepath.Join("helm3", "gitlab-9.9.1", "default.yaml"), res.Stdout)
+	pod := readRunnerPod(t, res.Stdout)
+	if pod.secrets["runner-token"] != authToken {
+		t.Fatal("the bundled runner would not read the authentication token")
+	}
+	if !bytes.Contains(res.Stdout, []byte("gl-minio-secret")) {
+		t.Fatal("the cache Secret source of the projected volume was lost")
+	}
+	reg := pod.start(t)
+	if bad := reg.refused(); len(bad) > 0 || !reg.ranRun {
+		t.Fatalf("gitlab-runner would refuse: %v (ran %v)", bad, reg.ranRun)
+	}
+	show := helm.Run(withToken, append(args, "--show-only", "charts/gitlab-runner/templates/deployment.yaml")...)
+	if show.Err != nil || !bytes.Contains(show.Stdout, []byte("name: gl-gitlab-runner-auth-token")) {
+		t.Fatalf("--show-only of the subchart's deployment lost the added Secret: %v\n%s", show.Err, show.Stderr)
+	}
+}
+
+// TestHelm4PostRendererPlugin runs the shipped postrenderer/v1 plugin under Helm 4, whose stream
+// carries a filename annotation on every document instead of `# Source:` comments.
+func TestHelm4PostRendererPlugin(t *testing.T) {
+	helm := testenv.NewHelm(t, 4)
+	plugin := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(testenv.Root(), "plugins", "runner-migrate-postrender", "plugin.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(plugin, "plugin.yaml"), src, 0o644)
+	os.MkdirAll(filepath.Join(plugin, "bin"), 0o755)
+	if err := os.Link(testenv.Binary(t), filepath.Join(plugin, "bin", "runner-migrate")); err != nil {
+		t.Fatal(err)
+	}
+	if res := helm.Run(nil, "plugin", "install", plugin); res.Err != nil {
+		t.Fatalf("helm plugin install: %v\n%s", res.Err, res.Stderr)
+	}
+	withToken := []string{"RUNNER_MIGRATE_AUTH_TOKEN=" + authToken}
+	for _, values := range []string{"legacy", "external-secret"} {
+		t.Run(values, func(t *testing.T) {
+			args := []string{"template", "rel", chartPath("gitlab-runner-0.86.0"), "-f", valuesPath(values), "-n", "ns", "--post-renderer", "runner-migrate-postrender"}
+			res := helm.Run(withToken, args...)
+			noLeaks(t, res.Stderr)
+			if res.Err != nil {
+				t.Fatalf("%v\n%s", res.Err, res.Stderr)
+			}
+			golden(t, filepath.Join("helm4", "gitlab-runner-0.86.0", values+".yaml"), res.Stdout)
+			if bytes.Contains(res.Stdout, []byte("postrender-filename")) {
+				t.Fatal("Helm 4 keeps its filename annotation only inside the post-render; it leaked into the output")
+			}
+			reg := readRunnerPod(t, res.Stdout).start(t)
+			if bad := reg.refused(); len(bad) > 0 || !reg.ranRun || reg.env["CI_SERVER_TOKEN"] != authToken {
+				t.Fatalf("gitlab-runner would refuse: %v (ran %v)", bad, reg.ranRun)
+			}
+			show := helm.Run(withToken, append(args, "--show-only", "templates/deployment.yaml")...)
+			if show.Err != nil || !bytes.Contains(show.Stdout, []byte("kind: Deployment")) {
+				t.Fatalf("--show-only broke under Helm 4: %v\n%s", show.Err, show.Stderr)
+			}
+		})
+	}
+	failed := helm.Run(nil, "template", "rel", chartPath("gitlab-runner-0.86.0"), "-f", valuesPath("legacy"), "--post-renderer", "runner-migrate-postrender")
+	if failed.Err == nil || len(bytes.TrimSpace(failed.Stdout)) != 0 {
+		t.Fatalf("Helm 4 must fail with no output when the plugin fails (err %v)", failed.Err)
+	}
+}
+
+// run runs the runner-migrate binary as Helm does: manifests on stdin, env inherited.
+func run(t *testing.T, bin string, env []string, stdin []byte, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	noLeaks(t, stderr.Bytes())
+	if err != nil {
+		t.Fatalf("runner-migrate: %v\n%s", err, stderr.Bytes())
+	}
+	return out
+}
+
+func shellCheck(t *testing.T, name, script string) {
+	t.Helper()
+	if script == "" {
+		t.Fatalf("no %s script", name)
+	}
+	shell := "sh"
+	if strings.HasPrefix(script, "#!/bin/bash") {
+		shell = "bash"
+	}
+	cmd := exec.Command(shell, "-n")
+	cmd.Stdin = strings.NewReader(script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s -n %s: %v\n%s", shell, name, err, out)
+	}
+}
+
+// noLeaks fails when stderr carries a token the test used, plain or base64.
+func noLeaks(t *testing.T, stderr []byte) {
+	t.Helper()
+	for _, secret := range []string{authToken, registrationToken, "glrt-fixtureAuthenticationToken0001"} {
+		for _, form := range []string{secret, base64.StdEncoding.EncodeToString([]byte(secret))} {
+			if bytes.Contains(stderr, []byte(form)) {
+				t.Errorf("a token leaked into stderr:\n%s", stderr)
+			}
+		}
+	}
+}
+
+func redact(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "[REDACTED]"
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join(testenv.Root(), "testdata", "golden", name)
+	if *update {
+		os.MkdirAll(filepath.Dir(path), 0o755)
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./internal/e2e -update writes it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s; if the change is intended, rerun with -update and review the diff", path)
+	}
+}

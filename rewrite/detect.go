@@ -1,0 +1,492 @@
+package rewrite
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/runner-migrate/runner-migrate/internal/token"
+)
+
+// Secret keys the gitlab-runner chart projects into /secrets; the entrypoint exports them as
+// REGISTRATION_TOKEN and CI_SERVER_TOKEN.
+const (
+	KeyRegistrationToken = "runner-registration-token"
+	KeyRunnerToken       = "runner-token"
+)
+
+// Env vars that feed refused register options (gitlab-runner reads them as the options' defaults).
+var refusedEnv = []string{"REGISTER_LOCKED", "RUNNER_TAG_LIST", "REGISTER_RUN_UNTAGGED", "REGISTER_ACCESS_LEVEL",
+	"REGISTER_MAXIMUM_TIMEOUT", "REGISTER_PAUSED", "REGISTER_MAINTENANCE_NOTE"}
+
+// droppedAtRuntime are the refused env vars that the 0.74+ register script unsets itself once
+// CI_SERVER_TOKEN holds an authentication token.
+var droppedAtRuntime = map[string]bool{"REGISTER_LOCKED": true, "RUNNER_TAG_LIST": true}
+
+// TokenState is what the manifests show about a runner's token.
+type TokenState int
+
+const (
+	TokenUnknown        TokenState = iota // the token lives where the manifests do not show it
+	TokenMissing                          // the pod's token source holds no token at all
+	TokenLegacy                           // a registration token: GitLab 17.0+ answers 410 Gone
+	TokenRunner                           // a runner token from an earlier legacy registration (no glrt- prefix): still accepted
+	TokenAuthentication                   // a runner authentication token (glrt-)
+)
+
+func (t TokenState) String() string {
+	return [...]string{"unknown", "missing", "legacy registration token", "legacy runner token", "authentication token"}[t]
+}
+
+// Carrier is where a runner's token reaches its pod from.
+type Carrier int
+
+const (
+	CarrierSecret         Carrier = iota // a Secret in the stream, projected into /secrets
+	CarrierExternalSecret                // a Secret the pod mounts that the stream does not hold (runners.secret)
+	CarrierEnv                           // env vars of the runner container, no Secret mounted
+)
+
+func (c Carrier) String() string {
+	return [...]string{"secret", "external secret", "env"}[c]
+}
+
+// Site is one runner workload of the gitlab-runner chart and the parts of the stream that configure it.
+type Site struct {
+	Workload     *Object
+	Scripts      *Object // the ConfigMap with entrypoint and register-the-runner; nil when not in the stream
+	Secret       *Object // the token Secret (CarrierSecret only)
+	SecretName   string  // the Secret the pod mounts its token from
+	Carrier      Carrier
+	State        TokenState
+	ChartVersion string // from the chart label; "" when the render carries none
+	Generation   Generation
+	Spec         Spec
+	LegacyToken  token.Token // the registration token the manifests show, if any
+	Refused      []string    // register settings GitLab refuses with an authentication token, as rendered
+
+	// AuthToken is the authentication token the site is migrated to; the patch filters act on sites
+	// that have one.
+	AuthToken token.Token
+
+	pod         *yaml.Node
+	container   *yaml.Node
+	secretRef   *yaml.Node // the mapping naming the token Secret (a projected source's or a volume's `secret`)
+	secretField string     // "name" or "secretName"
+}
+
+// Migratable reports whether the site registers with something other than an authentication token, so a
+// token would have to be supplied to migrate it.
+func (s *Site) Migratable() bool {
+	return s.State == TokenLegacy || s.State == TokenUnknown || s.State == TokenMissing
+}
+
+// ContainerName is the runner container's name.
+func (s *Site) ContainerName() string { return scalar(field(s.container, "name")) }
+
+func (s *Site) registerScript() string {
+	return scalar(lookup(s.Scripts.nodeOrNil(), "data", "register-the-runner"))
+}
+
+// dropsRefusedAtRuntime: the chart's own check removes run-untagged, access-level, locked and tags.
+// Trust it only when the script really carries the check (a fork could lack it).
+func (s *Site) dropsRefusedAtRuntime() bool {
+	return s.Generation.DropsRefusedSettings() && strings.Contains(s.registerScript(), runtimeCheck("CI_SERVER_TOKEN"))
+}
+
+func (o *Object) nodeOrNil() *yaml.Node {
+	if o == nil {
+		return nil
+	}
+	return o.node
+}
+
+// Detect finds the runner sites of the stream.
+type Detect struct{}
+
+// Filter implements Filter.
+func (Detect) Filter(s *Stream) error {
+	var errs []error
+	for _, o := range s.objects {
+		if o.Kind != "Deployment" && o.Kind != "StatefulSet" {
+			continue
+		}
+		site, err := s.detect(o)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if site != nil {
+			s.Sites = append(s.Sites, site)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Stream) detect(o *Object) (*Site, error) {
+	pod := lookup(o.node, "spec", "template", "spec")
+	if pod == nil {
+		return nil, nil
+	}
+	site := &Site{Workload: o, pod: pod}
+	volumes := items(field(pod, "volumes"))
+	containers := items(field(pod, "containers"))
+	inits := items(field(pod, "initContainers"))
+
+	var scriptsVolume string
+	for _, v := range volumes {
+		name := scalar(lookup(v, "configMap", "name"))
+		if name == "" {
+			continue
+		}
+		if cm := s.find("ConfigMap", o.Namespace, name); cm != nil && lookup(cm.node, "data", "register-the-runner") != nil {
+			site.Scripts, scriptsVolume = cm, scalar(field(v, "name"))
+			break
+		}
+	}
+	tokenVolume := site.findSecretSource(volumes, append(append([]*yaml.Node{}, containers...), inits...))
+
+	label := chartLabelOf(o)
+	for _, c := range containers {
+		if runsEntrypoint(c) || mounts(c, scriptsVolume) || (tokenVolume != "" && mounts(c, tokenVolume)) {
+			site.container = c
+			break
+		}
+	}
+	isRunner := site.Scripts != nil || tokenVolume != "" || (strings.HasPrefix(label, "gitlab-runner-") && site.container != nil && runsEntrypoint(site.container))
+	if !isRunner {
+		return nil, nil
+	}
+	if site.container == nil && len(containers) > 0 {
+		site.container = containers[0]
+	}
+	if site.container == nil {
+		return nil, nil
+	}
+
+	initCopy := false
+	for _, c := range inits {
+		initCopy = initCopy || (tokenVolume != "" && mounts(c, tokenVolume))
+	}
+	if v, ok := ParseChartLabel(label); ok {
+		site.ChartVersion = v.String()
+		site.Generation = GenerationOf(v)
+	} else {
+		entry := scalar(lookup(site.Scripts.nodeOrNil(), "data", "entrypoint"))
+		site.Generation = generationFromStructure(site.registerScript(), entry, initCopy)
+	}
+
+	if err := s.readToken(site); err != nil {
+		return site, err
+	}
+	site.Refused = site.refusedSettings()
+	if !site.Migratable() {
+		return site, nil
+	}
+	spec, err := site.deriveSpec()
+	site.Spec = spec
+	return site, err
+}
+
+// findSecretSource finds the Secret the pod reads its tokens from and returns its volume's name: a
+// projected source or secret volume listing the token keys, or else one that projects every key into
+// /secrets (or the old /init-secrets). Sources listing the keys win: a projected volume also carries
+// other Secrets (the cache's) without items.
+func (site *Site) findSecretSource(volumes, containers []*yaml.Node) string {
+	for _, wholeOnly := range []bool{false, true} {
+		for _, v := range volumes {
+			vname := scalar(field(v, "name"))
+			matches := func(sec *yaml.Node) bool {
+				if !wholeOnly {
+					return hasTokenItems(sec)
+				}
+				return field(sec, "items") == nil && (mountedAt(containers, vname, "/secrets") || mountedAt(containers, vname, "/init-secrets"))
+			}
+			if sec := field(v, "secret"); sec != nil && matches(sec) {
+				site.secretRef, site.secretField, site.SecretName = sec, "secretName", scalar(field(sec, "secretName"))
+				return vname
+			}
+			for _, src := range items(lookup(v, "projected", "sources")) {
+				if sec := field(src, "secret"); sec != nil && matches(sec) {
+					site.secretRef, site.secretField, site.SecretName = sec, "name", scalar(field(sec, "name"))
+					return vname
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func hasTokenItems(secret *yaml.Node) bool {
+	for _, it := range items(field(secret, "items")) {
+		if k := scalar(field(it, "key")); k == KeyRunnerToken || k == KeyRegistrationToken {
+			return true
+		}
+	}
+	return false
+}
+
+func mountedAt(containers []*yaml.Node, volume, path string) bool {
+	for _, c := range containers {
+		for _, m := range items(field(c, "volumeMounts")) {
+			if scalar(field(m, "name")) == volume && strings.TrimRight(scalar(field(m, "mountPath")), "/") == path {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func mounts(c *yaml.Node, volume string) bool {
+	if volume == "" {
+		return false
+	}
+	for _, m := range items(field(c, "volumeMounts")) {
+		if scalar(field(m, "name")) == volume {
+			return true
+		}
+	}
+	return false
+}
+
+func runsEntrypoint(c *yaml.Node) bool {
+	for _, key := range []string{"command", "args"} {
+		for _, w := range items(field(c, key)) {
+			if strings.Contains(w.Value, "/configmaps/entrypoint") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// chartLabelOf returns the workload's `chart` (or `helm.sh/chart`) label, from the object or its pods.
+func chartLabelOf(o *Object) string {
+	for _, labels := range []*yaml.Node{lookup(o.node, "metadata", "labels"), lookup(o.node, "spec", "template", "metadata", "labels")} {
+		for _, k := range []string{"chart", "helm.sh/chart"} {
+			if v := scalar(field(labels, k)); v != "" {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// readToken works out where the site's token comes from and what kind it is.
+func (s *Stream) readToken(site *Site) error {
+	o := site.Workload
+	if site.secretRef == nil {
+		site.Carrier = CarrierEnv
+		env := envOf(site.container)
+		reg, regKnown := s.envToken(o, env["REGISTRATION_TOKEN"])
+		run, runKnown := s.envToken(o, env["CI_SERVER_TOKEN"])
+		if !regKnown || !runKnown {
+			site.State = TokenUnknown
+			return nil
+		}
+		site.State = classify(reg, run)
+		if site.State == TokenLegacy {
+			site.LegacyToken = reg
+		}
+		return nil
+	}
+	secret := s.find("Secret", o.Namespace, site.SecretName)
+	if secret == nil {
+		site.Carrier, site.State = CarrierExternalSecret, TokenUnknown
+		return nil
+	}
+	site.Carrier, site.Secret = CarrierSecret, secret
+	reg, err := secretValue(secret, KeyRegistrationToken)
+	if err != nil {
+		return err
+	}
+	run, err := secretValue(secret, KeyRunnerToken)
+	if err != nil {
+		return err
+	}
+	site.State = classify(reg, run)
+	if site.State == TokenLegacy {
+		site.LegacyToken = reg
+	}
+	return nil
+}
+
+// envToken reads a token env var: a plain value, or a secretKeyRef to a Secret in the stream.
+func (s *Stream) envToken(o *Object, e envVar) (token.Token, bool) {
+	if !e.fromRef {
+		return token.New(e.value), true
+	}
+	ref := lookup(e.node, "valueFrom", "secretKeyRef")
+	secret := s.find("Secret", o.Namespace, scalar(field(ref, "name")))
+	if secret == nil {
+		return token.Token{}, false
+	}
+	t, err := secretValue(secret, scalar(field(ref, "key")))
+	return t, err == nil
+}
+
+// classify follows gitlab-runner's choice between the two token slots: a glrt- token in either
+// registers the new way; otherwise a runner token is used as is, and a registration token registers
+// the legacy way.
+func classify(registration, runner token.Token) TokenState {
+	switch {
+	case runner.IsAuthentication(), registration.IsAuthentication() && (runner.IsZero() || runner.Equal(registration)):
+		return TokenAuthentication
+	case !runner.IsZero():
+		return TokenRunner
+	case !registration.IsZero():
+		return TokenLegacy
+	}
+	return TokenMissing
+}
+
+// secretValue reads a key of a Secret from stringData (plain) or data (base64).
+func secretValue(secret *Object, key string) (token.Token, error) {
+	if v := lookup(secret.node, "stringData", key); v != nil {
+		return token.New(v.Value), nil
+	}
+	v := lookup(secret.node, "data", key)
+	if v == nil {
+		return token.Token{}, nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v.Value))
+	if err != nil {
+		return token.Token{}, &Error{Object: secret.Ref, Line: secret.Line(v), Field: "data." + key,
+			Problem: "the value is not valid base64", Fix: "put the plain value under stringData, or base64-encode it under data"}
+	}
+	return token.New(string(raw)), nil
+}
+
+// envVar is one entry of a container's env.
+type envVar struct {
+	value   string
+	fromRef bool // valueFrom: the manifests do not show the value
+	node    *yaml.Node
+}
+
+func envOf(c *yaml.Node) map[string]envVar {
+	env := map[string]envVar{}
+	for _, e := range items(field(c, "env")) {
+		env[scalar(field(e, "name"))] = envVar{value: scalar(field(e, "value")), fromRef: field(e, "valueFrom") != nil, node: e}
+	}
+	return env
+}
+
+// refusedSettings lists the register settings, as rendered, that GitLab refuses with an
+// authentication token: options of the register command and env vars that feed them.
+func (site *Site) refusedSettings() []string {
+	var found []string
+	if site.Scripts != nil {
+		opts := parseScript(site.registerScript()).registerOptions()
+		for _, name := range slices.Sorted(maps.Keys(refusedOptions)) {
+			if _, ok := opts[name]; ok {
+				found = append(found, name)
+			}
+		}
+	}
+	env := envOf(site.container)
+	for _, name := range refusedEnv {
+		e, ok := env[name]
+		if !ok || harmlessEnv(name, e) {
+			continue
+		}
+		found = append(found, "env "+name)
+	}
+	return found
+}
+
+// harmlessEnv: the chart's defaults REGISTER_LOCKED="true" and RUNNER_TAG_LIST="" pass gitlab-runner's
+// check, so they need no change.
+func harmlessEnv(name string, e envVar) bool {
+	if e.fromRef {
+		return false
+	}
+	switch name {
+	case "REGISTER_LOCKED":
+		return strings.EqualFold(e.value, "true")
+	case "RUNNER_TAG_LIST", "REGISTER_ACCESS_LEVEL", "REGISTER_MAINTENANCE_NOTE":
+		return e.value == ""
+	case "REGISTER_RUN_UNTAGGED", "REGISTER_PAUSED":
+		return e.value == "" || strings.EqualFold(e.value, "false")
+	case "REGISTER_MAXIMUM_TIMEOUT":
+		return e.value == "" || e.value == "0"
+	}
+	return false
+}
+
+// deriveSpec reads what GitLab must own from the render: the register command's options win over the
+// env vars that default them, as in gitlab-runner.
+func (site *Site) deriveSpec() (Spec, error) {
+	opts := map[string]string{}
+	if site.Scripts != nil {
+		opts = parseScript(site.registerScript()).registerOptions()
+	}
+	env := envOf(site.container)
+	var errs []error
+	setting := func(option, envName string) (string, bool) {
+		if v, ok := opts[option]; ok {
+			return v, true
+		}
+		e, ok := env[envName]
+		if ok && e.fromRef {
+			errs = append(errs, &Error{Object: site.Workload.Ref, Line: site.Workload.Line(e.node),
+				Field:   fmt.Sprintf("spec.template.spec.containers[%s].env[%s]", site.ContainerName(), envName),
+				Problem: "the value comes from a reference (valueFrom), so runner-migrate cannot see the setting GitLab must now own",
+				Fix:     "set it as a plain value in the chart values (for example runners.tags or runners.locked)"})
+		}
+		return e.value, ok && !e.fromRef
+	}
+	boolean := func(option, envName string, def bool) bool {
+		v, ok := setting(option, envName)
+		if !ok || v == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, &Error{Object: site.Workload.Ref, Field: option + " / env " + envName,
+				Problem: fmt.Sprintf("%q is not true or false", v), Fix: "give true or false"})
+		}
+		return b
+	}
+
+	var spec Spec
+	spec.URL, _ = setting("--url", "CI_SERVER_URL")
+	tags, _ := setting("--tag-list", "RUNNER_TAG_LIST")
+	spec.Tags = ParseTags(tags)
+	spec.Locked = boolean("--locked", "REGISTER_LOCKED", true)
+	spec.RunUntagged = boolean("--run-untagged", "REGISTER_RUN_UNTAGGED", false) || len(spec.Tags) == 0
+	spec.Paused = boolean("--paused", "REGISTER_PAUSED", false)
+	spec.AccessLevel = AccessNotProtected
+	if v, ok := setting("--access-level", "REGISTER_ACCESS_LEVEL"); ok && v != "" {
+		if v != AccessNotProtected && v != AccessRefProtected {
+			errs = append(errs, &Error{Object: site.Workload.Ref, Field: "--access-level / env REGISTER_ACCESS_LEVEL",
+				Problem: fmt.Sprintf("%q is not an access level GitLab knows", v), Fix: "use not_protected or ref_protected"})
+		}
+		spec.AccessLevel = v
+	}
+	if v, ok := setting("--maximum-timeout", "REGISTER_MAXIMUM_TIMEOUT"); ok && v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			errs = append(errs, &Error{Object: site.Workload.Ref, Field: "--maximum-timeout / env REGISTER_MAXIMUM_TIMEOUT",
+				Problem: fmt.Sprintf("%q is not a number of seconds", v), Fix: "give the timeout in seconds (runners.maximumTimeout)"})
+		}
+		spec.MaximumTimeout = n
+	}
+	spec.MaintenanceNote, _ = setting("--maintenance-note", "REGISTER_MAINTENANCE_NOTE")
+	if v, ok := opts["--name"]; ok {
+		spec.Description = v
+	} else if v, ok := opts["--description"]; ok {
+		spec.Description = v
+	} else {
+		spec.Description, _ = setting("", "RUNNER_NAME")
+	}
+	if !site.LegacyToken.IsZero() {
+		spec.Registration = site.LegacyToken.Digest("registration")
+	}
+	return spec, errors.Join(errs...)
+}

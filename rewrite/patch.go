@@ -1,0 +1,249 @@
+package rewrite
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/runner-migrate/runner-migrate/internal/token"
+)
+
+// Annotations runner-migrate writes. None carries a token: the digest changes with the token (so pods
+// roll) and cannot be turned back into it.
+const (
+	AnnotationFingerprint = "runner-migrate.io/fingerprint"
+	AnnotationTokenDigest = "runner-migrate.io/token-digest"
+	// helmPostrenderFilename is Helm 4's record of which template a document came from.
+	helmPostrenderFilename = "postrenderer.helm.sh/postrender-filename"
+)
+
+// PatchTokenCarrier puts the authentication token where the pod reads it: runner-token holds it and
+// runner-registration-token is "" (both keys stay, the projected volume lists both). A Secret the
+// stream does not hold is replaced by a new one, and so is a token given through env vars.
+type PatchTokenCarrier struct{}
+
+// Filter implements Filter.
+func (PatchTokenCarrier) Filter(s *Stream) error {
+	written := map[*Object]*Site{}
+	return eachMigrating(s, func(site *Site) error {
+		switch site.Carrier {
+		case CarrierSecret:
+			if other, ok := written[site.Secret]; ok {
+				if other.Spec.Fingerprint() != site.Spec.Fingerprint() {
+					return &Error{Object: site.Secret.Ref, Problem: fmt.Sprintf("the Secret is shared by %s and %s, whose runner settings differ (%s and %s), so they need different tokens",
+						other.Workload.Ref, site.Workload.Ref, other.Spec.Fingerprint(), site.Spec.Fingerprint()),
+						Fix: "give each runner deployment its own Secret (runners.secret), or the same runner settings"}
+				}
+				return nil
+			}
+			written[site.Secret] = site
+			writeTokenKeys(site.Secret.node, site.AuthToken)
+			annotateState(site.Secret.node, site)
+			site.Secret.markChanged()
+		case CarrierExternalSecret:
+			secret := s.addSecret(site)
+			setField(site.secretRef, site.secretField, str(secret.Name))
+			site.SecretName, site.Secret = secret.Name, secret
+			site.Workload.markChanged()
+		case CarrierEnv:
+			secret := s.addSecret(site)
+			site.SecretName, site.Secret = secret.Name, secret
+			env := field(site.container, "env")
+			removeEnv(env, "REGISTRATION_TOKEN", "CI_SERVER_TOKEN")
+			ref := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			setField(ref, "name", str(secret.Name))
+			setField(ref, "key", str(KeyRunnerToken))
+			entry := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			setField(entry, "name", str("CI_SERVER_TOKEN"))
+			setField(ensureMap(entry, "valueFrom"), "secretKeyRef", ref)
+			env.Content = append(env.Content, entry)
+			site.Workload.markChanged()
+		}
+		return nil
+	})
+}
+
+func writeTokenKeys(secret *yaml.Node, t token.Token) {
+	values := [][2]string{{KeyRegistrationToken, ""}, {KeyRunnerToken, t.Reveal()}}
+	for _, kv := range values {
+		if plain := field(field(secret, "stringData"), kv[0]); plain != nil {
+			setField(field(secret, "stringData"), kv[0], str(kv[1]))
+			removeField(field(secret, "data"), kv[0])
+			continue
+		}
+		setField(ensureMap(secret, "data"), kv[0], str(base64.StdEncoding.EncodeToString([]byte(kv[1]))))
+	}
+}
+
+func annotateState(obj *yaml.Node, site *Site) {
+	setAnnotation(obj, AnnotationFingerprint, site.Spec.Fingerprint())
+	setAnnotation(obj, AnnotationTokenDigest, site.AuthToken.Digest("annotation"))
+}
+
+// addSecret renders a Secret holding both token keys next to the site's workload. It carries the
+// workload's labels, and the workload's template name (Helm 3's `# Source:` comment, Helm 4's
+// annotation) so that `helm template --show-only` still finds it.
+func (s *Stream) addSecret(site *Site) *Object {
+	w := site.Workload
+	name := w.Name + "-auth-token"
+	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	setField(n, "apiVersion", str("v1"))
+	setField(n, "kind", str("Secret"))
+	meta := ensureMap(n, "metadata")
+	setField(meta, "name", str(name))
+	if w.Namespace != "" {
+		setField(meta, "namespace", str(w.Namespace))
+	}
+	if labels := lookup(w.node, "metadata", "labels"); labels != nil {
+		setField(meta, "labels", deepCopy(labels))
+	}
+	if f := lookup(w.node, "metadata", "annotations", helmPostrenderFilename); f != nil {
+		setAnnotation(n, helmPostrenderFilename, f.Value)
+	}
+	setField(n, "type", str("Opaque"))
+	writeTokenKeys(n, site.AuthToken)
+	annotateState(n, site)
+
+	header := []byte("---\n")
+	for _, line := range bytes.SplitAfter(w.doc.header, []byte("\n")) {
+		if bytes.HasPrefix(bytes.TrimSpace(line), []byte("# Source:")) {
+			header = append(header, bytes.TrimRight(line, "\r\n")...)
+			header = append(header, '\n')
+		}
+	}
+	doc := &Document{header: header, root: &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{n}},
+		line: w.doc.line, changed: true, generated: true}
+	s.insertAfter(w.doc, doc)
+	obj := newObject(doc, n)
+	s.objects = append(s.objects, obj)
+	return obj
+}
+
+func deepCopy(n *yaml.Node) *yaml.Node {
+	c := *n
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, x := range n.Content {
+		c.Content[i] = deepCopy(x)
+	}
+	return &c
+}
+
+// PatchScripts removes from the chart's scripts what stops a pod registering with an authentication
+// token: refused register options (and the shell variables that feed them, unless the chart's own
+// run-time check blanks those) and the 0.34-0.53 replicas guard.
+type PatchScripts struct{}
+
+// Filter implements Filter.
+func (PatchScripts) Filter(s *Stream) error {
+	done := map[*Object]bool{}
+	return eachMigrating(s, func(site *Site) error {
+		if site.Scripts == nil {
+			if len(site.Refused) == 0 {
+				return nil
+			}
+			return &Error{Object: site.Workload.Ref, Field: "spec.template.spec.volumes",
+				Problem: "the ConfigMap with the register script is not in the rendered manifests, so runner-migrate cannot remove the register options GitLab refuses",
+				Fix:     "render the chart's ConfigMap in the same release"}
+		}
+		if done[site.Scripts] {
+			return nil
+		}
+		done[site.Scripts] = true
+		data := field(site.Scripts.node, "data")
+		if reg := field(data, "register-the-runner"); reg != nil {
+			sc := parseScript(reg.Value)
+			removed := sc.removeRefusedOptions()
+			if !site.dropsRefusedAtRuntime() {
+				removed = append(removed, sc.blankRefusedAssignments()...)
+			}
+			if len(removed) > 0 {
+				setScript(reg, sc.String())
+				site.Scripts.markChanged()
+			}
+		}
+		if entry := field(data, "entrypoint"); entry != nil {
+			sc := parseScript(entry.Value)
+			removed, err := sc.removeReplicasGuard()
+			if err != nil {
+				return &Error{Object: site.Scripts.Ref, Line: site.Scripts.Line(entry), Field: "data.entrypoint", Problem: err.Error(),
+					Fix: "remove the block that exits when CI_SERVER_TOKEN is set and replicas is not 1"}
+			}
+			if removed {
+				setScript(entry, sc.String())
+				site.Scripts.markChanged()
+			}
+		}
+		return nil
+	})
+}
+
+// setScript replaces a script value and keeps it a literal block, the way charts write scripts.
+func setScript(n *yaml.Node, v string) {
+	n.Value = v
+	if strings.Contains(v, "\n") {
+		n.Style = yaml.LiteralStyle
+	}
+}
+
+// PatchEnv removes the runner container's env vars that feed refused register options with a value
+// gitlab-runner refuses. REGISTER_LOCKED and RUNNER_TAG_LIST stay where the chart's run-time check
+// unsets them itself, and so do values it accepts (REGISTER_LOCKED="true", RUNNER_TAG_LIST="").
+type PatchEnv struct{}
+
+// Filter implements Filter.
+func (PatchEnv) Filter(s *Stream) error {
+	return eachMigrating(s, func(site *Site) error {
+		env := envOf(site.container)
+		var names []string
+		for _, name := range refusedEnv {
+			e, ok := env[name]
+			if ok && !harmlessEnv(name, e) && !(droppedAtRuntime[name] && site.dropsRefusedAtRuntime()) {
+				names = append(names, name)
+			}
+		}
+		if removeEnv(field(site.container, "env"), names...) {
+			site.Workload.markChanged()
+		}
+		return nil
+	})
+}
+
+func removeEnv(env *yaml.Node, names ...string) bool {
+	if env == nil {
+		return false
+	}
+	drop := map[string]bool{}
+	for _, n := range names {
+		drop[n] = true
+	}
+	kept := env.Content[:0]
+	for _, e := range env.Content {
+		if !drop[scalar(field(e, "name"))] {
+			kept = append(kept, e)
+		}
+	}
+	changed := len(kept) != len(env.Content)
+	env.Content = kept
+	return changed
+}
+
+// RollPods annotates the pod template with the spec fingerprint and a digest of the token, so pods
+// roll when the token changes (the chart's checksum/secrets hashes the template, not the token).
+type RollPods struct{}
+
+// Filter implements Filter.
+func (RollPods) Filter(s *Stream) error {
+	return eachMigrating(s, func(site *Site) error {
+		template := lookup(site.Workload.node, "spec", "template")
+		if field(template, "metadata") == nil {
+			// Put new pod metadata where people expect it, before the pod spec.
+			template.Content = append([]*yaml.Node{str("metadata"), {Kind: yaml.MappingNode, Tag: "!!map"}}, template.Content...)
+		}
+		annotateState(template, site)
+		site.Workload.markChanged()
+		return nil
+	})
+}

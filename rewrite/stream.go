@@ -1,0 +1,251 @@
+package rewrite
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+var bom = []byte("\xef\xbb\xbf")
+
+// candidateMarkers are byte strings that every document belonging to a runner deployment carries: the
+// token keys (Secret, projected volume items), the register script (ConfigMap), the entrypoint path
+// (workload command) and the token env vars. A document without any of them is passed through without
+// being parsed, which keeps large streams cheap.
+var candidateMarkers = [][]byte{
+	[]byte("runner-token"),
+	[]byte("runner-registration-token"),
+	[]byte("register-the-runner"),
+	[]byte("configmaps/entrypoint"),
+	[]byte("REGISTRATION_TOKEN"),
+	[]byte("CI_SERVER_TOKEN"),
+}
+
+// Document is one YAML document of a stream, kept as the bytes it was read as. Only documents that
+// may belong to a runner are parsed, and only changed ones are encoded again.
+type Document struct {
+	raw  []byte // exactly as read: separator line, leading comments, body
+	line int    // 1-based line of raw[0] in the stream
+
+	header    []byte     // separator line and leading comments, kept verbatim when re-encoding
+	root      *yaml.Node // parsed body (a DocumentNode); nil when the document was not parsed
+	changed   bool
+	generated bool // added by runner-migrate, not read
+}
+
+// Line is the 1-based line in the stream where the document starts.
+func (d *Document) Line() int { return d.line }
+
+// Stream is a manifest stream split into documents.
+type Stream struct {
+	docs    []*Document
+	objects []*Object // Kubernetes objects in the parsed documents, in stream order
+
+	// Sites are the runner workloads Detect found.
+	Sites []*Site
+}
+
+// Read splits data into documents and parses those that may belong to a runner deployment.
+// Documents that are not parsed are never rejected: their bytes pass through untouched.
+func Read(data []byte) (*Stream, error) {
+	s := &Stream{docs: split(data)}
+	var errs []error
+	for _, d := range s.docs {
+		if !isCandidate(d.raw) {
+			continue
+		}
+		if err := d.parse(); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.objects = append(s.objects, objectsOf(d)...)
+	}
+	return s, errors.Join(errs...)
+}
+
+// split cuts data at document separator lines (`---` followed by nothing, a blank or a comment).
+// YAML forbids such a line inside a document, so this cut is exact. Each document keeps its own
+// separator line, so concatenating the documents gives data back byte for byte.
+func split(data []byte) []*Document {
+	docs := make([]*Document, 0, bytes.Count(data, []byte("\n---"))+1)
+	start, startLine, line := 0, 1, 1
+	for pos := 0; pos < len(data); line++ {
+		end := bytes.IndexByte(data[pos:], '\n')
+		if end < 0 {
+			end = len(data)
+		} else {
+			end += pos
+		}
+		text := data[pos:end]
+		if pos == 0 {
+			text = bytes.TrimPrefix(text, bom)
+		}
+		if pos > start && isSeparator(text) {
+			docs = append(docs, &Document{raw: data[start:pos:pos], line: startLine})
+			start, startLine = pos, line
+		}
+		pos = end + 1
+	}
+	if start < len(data) || len(docs) == 0 {
+		docs = append(docs, &Document{raw: data[start:], line: startLine})
+	}
+	return docs
+}
+
+// isSeparator reports whether a line (without its newline) is a document start marker.
+func isSeparator(line []byte) bool {
+	if !bytes.HasPrefix(line, []byte("---")) {
+		return false
+	}
+	return len(line) == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r'
+}
+
+func isCandidate(raw []byte) bool {
+	for _, m := range candidateMarkers {
+		if bytes.Contains(raw, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// splitHeader separates the separator line and the comment and blank lines before the first content
+// line (Helm 3's `# Source:` comment lives there) from the body.
+func splitHeader(raw []byte) (header, body []byte) {
+	i := 0
+	if bytes.HasPrefix(raw, bom) {
+		i = len(bom)
+	}
+	first := true
+	for i < len(raw) {
+		end := bytes.IndexByte(raw[i:], '\n')
+		next := len(raw)
+		if end >= 0 {
+			next = i + end + 1
+		}
+		line := raw[i:next]
+		if first && isSeparator(bytes.TrimRight(line, "\n")) {
+			rest := bytes.TrimLeft(line[3:], " \t")
+			if len(bytes.TrimSpace(rest)) > 0 && rest[0] != '#' {
+				// Content on the separator line itself (`--- {a: 1}`): the body starts there.
+				return raw[:i+3], raw[i+3:]
+			}
+			first = false
+			i = next
+			continue
+		}
+		first = false
+		trimmed := bytes.TrimLeft(line, " \t\r\n")
+		if len(trimmed) > 0 && trimmed[0] != '#' {
+			break
+		}
+		i = next
+	}
+	return raw[:i], raw[i:]
+}
+
+// parse decodes the document body. Empty documents parse to nothing.
+func (d *Document) parse() error {
+	header, body := splitHeader(d.raw)
+	d.header = header
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(body))
+	var root yaml.Node
+	if err := dec.Decode(&root); err != nil {
+		return &Error{Line: d.line + bytes.Count(header, []byte("\n")), Problem: "the document is not valid YAML: " + err.Error(),
+			Fix: "fix the chart template or values that rendered it"}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err != io.EOF {
+		return &Error{Line: d.line, Problem: "the document holds more than one YAML document (a `...` end marker?)",
+			Fix: "separate documents with `---` lines"}
+	}
+	d.root = &root
+	return nil
+}
+
+// bodyLine converts a line number inside the parsed body to a line of the stream.
+func (d *Document) bodyLine(n int) int {
+	if n == 0 {
+		return d.line
+	}
+	return d.line + bytes.Count(d.header, []byte("\n")) + n - 1
+}
+
+// crlf reports whether the document uses CRLF line ends, so re-encoded bodies keep them.
+func (d *Document) crlf() bool { return bytes.Contains(d.raw, []byte("\r\n")) }
+
+// WriteTo writes the stream: untouched documents as they were read, changed ones re-encoded.
+func (s *Stream) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	for i, d := range s.docs {
+		b, err := d.bytes()
+		if err != nil {
+			return n, err
+		}
+		if i+1 < len(s.docs) && len(b) > 0 && b[len(b)-1] != '\n' {
+			// The next document's separator must start a line.
+			b = append(b[:len(b):len(b)], '\n')
+		}
+		m, err := w.Write(b)
+		n += int64(m)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// Bytes returns the stream as WriteTo would write it.
+func (s *Stream) Bytes() ([]byte, error) {
+	var size int
+	for _, d := range s.docs {
+		size += len(d.raw)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+size/8))
+	if _, err := s.WriteTo(buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func (d *Document) bytes() ([]byte, error) {
+	if !d.changed {
+		return d.raw, nil
+	}
+	var body bytes.Buffer
+	// Keep the document's sequence style (Helm charts often indent lists under their key), so the
+	// re-encoded document differs from what came in only where it was changed.
+	style := yaml.CompactSequenceStyle
+	if d.raw != nil && yaml.DeriveSeqIndentStyle(string(d.raw)) == string(yaml.WideSequenceStyle) {
+		style = yaml.WideSequenceStyle
+	}
+	enc := yaml.NewEncoderWithOptions(&body, &yaml.EncoderOptions{SeqIndent: style})
+	if err := enc.Encode(d.root); err != nil {
+		return nil, fmt.Errorf("encoding document at line %d: %w", d.line, err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	out := body.Bytes()
+	if d.crlf() {
+		out = bytes.ReplaceAll(out, []byte("\n"), []byte("\r\n"))
+	}
+	return append(append(make([]byte, 0, len(d.header)+len(out)), d.header...), out...), nil
+}
+
+// insertAfter adds a generated document after an existing one.
+func (s *Stream) insertAfter(after *Document, d *Document) {
+	for i, x := range s.docs {
+		if x == after {
+			s.docs = append(s.docs[:i+1], append([]*Document{d}, s.docs[i+1:]...)...)
+			return
+		}
+	}
+	s.docs = append(s.docs, d)
+}
