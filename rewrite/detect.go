@@ -135,8 +135,8 @@ func (s *Stream) detect(o *Object) (*Site, error) {
 	}
 	site := &Site{Workload: o, pod: pod}
 	volumes := items(field(pod, "volumes"))
-	containers := items(field(pod, "containers"))
-	inits := items(field(pod, "initContainers"))
+	containers := mappings(items(field(pod, "containers")))
+	inits := mappings(items(field(pod, "initContainers")))
 
 	var scriptsVolume string
 	for _, v := range volumes {

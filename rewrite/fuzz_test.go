@@ -20,6 +20,8 @@ func FuzzRewrite(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	seeds, _ := filepath.Glob("testdata/*/in.yaml")
+	renders, _ := filepath.Glob("../testdata/golden/helm*/*/*.yaml") // real Helm renders, already migrated
+	seeds = append(seeds, renders...)
 	for _, p := range seeds {
 		if data, err := os.ReadFile(p); err == nil {
 			f.Add(data)

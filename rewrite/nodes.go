@@ -41,6 +41,27 @@ func items(n *yaml.Node) []*yaml.Node {
 	return n.Content
 }
 
+// mappings keeps the mapping nodes of a list.
+func mappings(ns []*yaml.Node) []*yaml.Node {
+	var out []*yaml.Node
+	for _, n := range ns {
+		if n.Kind == yaml.MappingNode {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// ensureSeq returns the sequence at key, creating it when missing or not a sequence.
+func ensureSeq(n *yaml.Node, key string) *yaml.Node {
+	if s := field(n, key); s != nil && s.Kind == yaml.SequenceNode {
+		return s
+	}
+	s := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+	setField(n, key, s)
+	return s
+}
+
 // setField sets key in a mapping to value, adding the key at the end when missing.
 func setField(n *yaml.Node, key string, value *yaml.Node) {
 	for i := 0; i+1 < len(n.Content); i += 2 {

@@ -34,7 +34,19 @@ func (o *Object) Line(n *yaml.Node) int {
 	return o.doc.bodyLine(n.Line)
 }
 
-func (o *Object) markChanged() { o.doc.changed = true }
+// markChanged records a change to the object's structure: the document will be encoded again.
+func (o *Object) markChanged() { o.doc.changed, o.doc.reencode = true, true }
+
+// setBlockScalar changes the value of a block scalar (a script in a ConfigMap). Such edits are
+// spliced into the document's bytes, so the rest of it stays exactly as it was.
+func (o *Object) setBlockScalar(n *yaml.Node, v string) {
+	if n.Value == v {
+		return
+	}
+	n.Value = v
+	o.doc.changed = true
+	o.doc.edits = append(o.doc.edits, n)
+}
 
 // objectsOf lists the objects of a parsed document; List kinds yield their items.
 func objectsOf(d *Document) []*Object {

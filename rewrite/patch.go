@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
-	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -51,7 +50,7 @@ func (PatchTokenCarrier) Filter(s *Stream) error {
 		case CarrierEnv:
 			secret := s.addSecret(site)
 			site.SecretName, site.Secret = secret.Name, secret
-			env := field(site.container, "env")
+			env := ensureSeq(site.container, "env")
 			removeEnv(env, "REGISTRATION_TOKEN", "CI_SERVER_TOKEN")
 			ref := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 			setField(ref, "name", str(secret.Name))
@@ -115,7 +114,7 @@ func (s *Stream) addSecret(site *Site) *Object {
 		}
 	}
 	doc := &Document{header: header, root: &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{n}},
-		line: w.doc.line, changed: true, generated: true}
+		line: w.doc.line, changed: true, reencode: true, generated: true}
 	s.insertAfter(w.doc, doc)
 	obj := newObject(doc, n)
 	s.objects = append(s.objects, obj)
@@ -160,8 +159,7 @@ func (PatchScripts) Filter(s *Stream) error {
 				removed = append(removed, sc.blankRefusedAssignments()...)
 			}
 			if len(removed) > 0 {
-				setScript(reg, sc.String())
-				site.Scripts.markChanged()
+				site.Scripts.setBlockScalar(reg, sc.String())
 			}
 		}
 		if entry := field(data, "entrypoint"); entry != nil {
@@ -172,20 +170,11 @@ func (PatchScripts) Filter(s *Stream) error {
 					Fix: "remove the block that exits when CI_SERVER_TOKEN is set and replicas is not 1"}
 			}
 			if removed {
-				setScript(entry, sc.String())
-				site.Scripts.markChanged()
+				site.Scripts.setBlockScalar(entry, sc.String())
 			}
 		}
 		return nil
 	})
-}
-
-// setScript replaces a script value and keeps it a literal block, the way charts write scripts.
-func setScript(n *yaml.Node, v string) {
-	n.Value = v
-	if strings.Contains(v, "\n") {
-		n.Style = yaml.LiteralStyle
-	}
 }
 
 // PatchEnv removes the runner container's env vars that feed refused register options with a value

@@ -33,7 +33,9 @@ type Document struct {
 	header    []byte     // separator line and leading comments, kept verbatim when re-encoding
 	root      *yaml.Node // parsed body (a DocumentNode); nil when the document was not parsed
 	changed   bool
-	generated bool // added by runner-migrate, not read
+	reencode  bool         // changed in its structure, so it must be encoded again
+	edits     []*yaml.Node // block scalars whose value changed, spliced into raw when nothing else did
+	generated bool         // added by runner-migrate, not read
 }
 
 // Line is the 1-based line in the stream where the document starts.
@@ -217,6 +219,11 @@ func (s *Stream) Bytes() ([]byte, error) {
 func (d *Document) bytes() ([]byte, error) {
 	if !d.changed {
 		return d.raw, nil
+	}
+	if !d.reencode {
+		if out, ok := d.splice(); ok {
+			return out, nil
+		}
 	}
 	var body bytes.Buffer
 	// Keep the document's sequence style (Helm charts often indent lists under their key), so the
