@@ -1,4 +1,5 @@
-# runner-migrate. `make demo` shows the post-renderer at work; `make test` runs every test. Both build
+# runner-migrate. `make demo` shows the main job (helm upgrade with runner-migrate against a real API
+# server and a fake GitLab); `make test` runs every test. Both build
 # what they need (Helm v3/v4, kube-apiserver, etcd) from the Go module proxy on first use (hack/tools.sh,
 # cached in ~/.cache/runner-migrate/tools).
 
@@ -35,7 +36,7 @@ lint:
 	$(GO) vet ./...
 
 demo: build
-	hack/demo.sh
+	$(GO) run ./hack/demo
 
 clean:
 	rm -rf bin plugins/*/bin

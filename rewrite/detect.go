@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -71,9 +72,15 @@ type Site struct {
 	LegacyToken  token.Token // the registration token the manifests show, if any
 	Refused      []string    // register settings GitLab refuses with an authentication token, as rendered
 
+	Release string // the Helm release, from the chart's labels; "" when they do not say
+
 	// AuthToken is the authentication token the site is migrated to; the patch filters act on sites
-	// that have one.
-	AuthToken token.Token
+	// that have one. RunnerID and TokenExpiresAt are recorded with it when known; Placeholder marks a
+	// dry run's stand-in token.
+	AuthToken      token.Token
+	RunnerID       int64
+	TokenExpiresAt *time.Time
+	Placeholder    bool
 
 	pod         *yaml.Node
 	container   *yaml.Node
@@ -85,6 +92,15 @@ type Site struct {
 // token would have to be supplied to migrate it.
 func (s *Site) Migratable() bool {
 	return s.State == TokenLegacy || s.State == TokenUnknown || s.State == TokenMissing
+}
+
+// TokenSecret names the Secret the pod reads its token from once migrated: the release's own token
+// Secret, or the one runner-migrate adds when the token lived outside the release.
+func (s *Site) TokenSecret() (namespace, name string) {
+	if s.Carrier == CarrierSecret {
+		return s.Workload.Namespace, s.SecretName
+	}
+	return s.Workload.Namespace, addedSecretName(s.Workload)
 }
 
 // ContainerName is the runner container's name.
@@ -152,6 +168,7 @@ func (s *Stream) detect(o *Object) (*Site, error) {
 	tokenVolume := site.findSecretSource(volumes, append(append([]*yaml.Node{}, containers...), inits...))
 
 	label := chartLabelOf(o)
+	site.Release = releaseOf(o)
 	for _, c := range containers {
 		if runsEntrypoint(c) || mounts(c, scriptsVolume) || (tokenVolume != "" && mounts(c, tokenVolume)) {
 			site.container = c
@@ -272,6 +289,17 @@ func chartLabelOf(o *Object) string {
 			if v := scalar(field(labels, k)); v != "" {
 				return v
 			}
+		}
+	}
+	return ""
+}
+
+// releaseOf reads the Helm release from the labels the chart puts on the workload.
+func releaseOf(o *Object) string {
+	labels := lookup(o.node, "metadata", "labels")
+	for _, k := range []string{"release", "app.kubernetes.io/instance"} {
+		if v := scalar(field(labels, k)); v != "" {
+			return v
 		}
 	}
 	return ""

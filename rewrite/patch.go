@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"strconv"
+	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -13,8 +15,11 @@ import (
 // Annotations runner-migrate writes. None carries a token: the digest changes with the token (so pods
 // roll) and cannot be turned back into it.
 const (
-	AnnotationFingerprint = "runner-migrate.io/fingerprint"
-	AnnotationTokenDigest = "runner-migrate.io/token-digest"
+	AnnotationFingerprint    = "runner-migrate.io/fingerprint"
+	AnnotationTokenDigest    = "runner-migrate.io/token-digest"
+	AnnotationRunnerID       = "runner-migrate.io/runner-id"
+	AnnotationTokenExpiresAt = "runner-migrate.io/token-expires-at"
+	AnnotationPlaceholder    = "runner-migrate.io/placeholder-token"
 	// helmPostrenderFilename is Helm 4's record of which template a document came from.
 	helmPostrenderFilename = "postrenderer.helm.sh/postrender-filename"
 )
@@ -41,6 +46,7 @@ func (PatchTokenCarrier) Filter(s *Stream) error {
 			written[site.Secret] = site
 			writeTokenKeys(site.Secret.node, site.AuthToken)
 			annotateState(site.Secret.node, site)
+			annotateRunner(site.Secret.node, site)
 			site.Secret.markChanged()
 		case CarrierExternalSecret:
 			secret := s.addSecret(site)
@@ -80,14 +86,31 @@ func writeTokenKeys(secret *yaml.Node, t token.Token) {
 func annotateState(obj *yaml.Node, site *Site) {
 	setAnnotation(obj, AnnotationFingerprint, site.Spec.Fingerprint())
 	setAnnotation(obj, AnnotationTokenDigest, site.AuthToken.Digest("annotation"))
+	if site.Placeholder {
+		setAnnotation(obj, AnnotationPlaceholder, "dry run: this token is a placeholder, do not deploy")
+	}
 }
+
+// annotateRunner records on the token Secret which GitLab runner the token belongs to, so the next
+// run finds it there (the live Secret is where the token lives).
+func annotateRunner(obj *yaml.Node, site *Site) {
+	if site.RunnerID > 0 {
+		setAnnotation(obj, AnnotationRunnerID, strconv.FormatInt(site.RunnerID, 10))
+	}
+	if site.TokenExpiresAt != nil {
+		setAnnotation(obj, AnnotationTokenExpiresAt, site.TokenExpiresAt.UTC().Format(time.RFC3339))
+	}
+}
+
+// addedSecretName names the Secret runner-migrate adds for a workload whose token lived elsewhere.
+func addedSecretName(w *Object) string { return w.Name + "-auth-token" }
 
 // addSecret renders a Secret holding both token keys next to the site's workload. It carries the
 // workload's labels, and the workload's template name (Helm 3's `# Source:` comment, Helm 4's
 // annotation) so that `helm template --show-only` still finds it.
 func (s *Stream) addSecret(site *Site) *Object {
 	w := site.Workload
-	name := w.Name + "-auth-token"
+	name := addedSecretName(w)
 	n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	setField(n, "apiVersion", str("v1"))
 	setField(n, "kind", str("Secret"))
@@ -105,6 +128,7 @@ func (s *Stream) addSecret(site *Site) *Object {
 	setField(n, "type", str("Opaque"))
 	writeTokenKeys(n, site.AuthToken)
 	annotateState(n, site)
+	annotateRunner(n, site)
 
 	header := []byte("---\n")
 	for _, line := range bytes.SplitAfter(w.doc.header, []byte("\n")) {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/runner-migrate/runner-migrate/internal/token"
 	"github.com/runner-migrate/runner-migrate/internal/tokensource"
 	"github.com/runner-migrate/runner-migrate/rewrite"
 )
@@ -76,7 +75,7 @@ func (r resolveTokens) Filter(s *rewrite.Stream) error {
 	var errs []error
 	for _, fp := range order {
 		sites := groups[fp]
-		t, err := r.token(tokensource.Request{Spec: sites[0].Spec, Sites: sites})
+		cred, err := r.credential(tokensource.Request{Spec: sites[0].Spec, Sites: sites})
 		switch {
 		case errors.Is(err, tokensource.ErrNoToken):
 			errs = append(errs, r.noToken(fp, sites)...)
@@ -84,22 +83,22 @@ func (r resolveTokens) Filter(s *rewrite.Stream) error {
 		case err != nil:
 			errs = append(errs, fmt.Errorf("getting the token for runner spec %s (%s): %w", fp, refs(sites), err))
 			continue
-		case !t.IsAuthentication():
+		case !cred.Token.IsAuthentication():
 			errs = append(errs, fmt.Errorf("the token for runner spec %s is not a runner authentication token (glrt-)", fp))
 			continue
 		}
 		for _, site := range sites {
-			site.AuthToken = t
+			site.AuthToken, site.RunnerID, site.TokenExpiresAt, site.Placeholder = cred.Token, cred.RunnerID, cred.ExpiresAt, cred.Placeholder
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (r resolveTokens) token(req tokensource.Request) (t token.Token, err error) {
+func (r resolveTokens) credential(req tokensource.Request) (tokensource.Credential, error) {
 	if r.opts.Source == nil {
-		return t, tokensource.ErrNoToken
+		return tokensource.Credential{}, tokensource.ErrNoToken
 	}
-	return r.opts.Source.Token(r.ctx, req)
+	return r.opts.Source.Credential(r.ctx, req)
 }
 
 // noToken explains a runner left without a token: an error for a legacy registration token (it stops

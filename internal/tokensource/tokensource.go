@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
@@ -24,12 +25,21 @@ type Request struct {
 	Sites []*rewrite.Site
 }
 
+// Credential is a runner authentication token and what is known about it.
+type Credential struct {
+	Token     token.Token
+	RunnerID  int64      // the GitLab runner's id; 0 when unknown (a token the user gave)
+	ExpiresAt *time.Time // when GitLab expires the token; nil when it does not
+	// Placeholder marks a token that is not real (a dry run): the output must not be deployed.
+	Placeholder bool
+}
+
 // Fingerprint names the requested spec.
 func (r Request) Fingerprint() string { return r.Spec.Fingerprint() }
 
 // Source supplies authentication tokens.
 type Source interface {
-	Token(ctx context.Context, req Request) (token.Token, error)
+	Credential(ctx context.Context, req Request) (Credential, error)
 }
 
 // ErrNoToken means a source has no token for a request; a Chain then asks the next one.
@@ -38,15 +48,15 @@ var ErrNoToken = errors.New("no authentication token")
 // Chain asks each source in turn until one has a token.
 type Chain []Source
 
-// Token implements Source.
-func (c Chain) Token(ctx context.Context, req Request) (token.Token, error) {
+// Credential implements Source.
+func (c Chain) Credential(ctx context.Context, req Request) (Credential, error) {
 	for _, s := range c {
-		t, err := s.Token(ctx, req)
+		cred, err := s.Credential(ctx, req)
 		if !errors.Is(err, ErrNoToken) {
-			return t, err
+			return cred, err
 		}
 	}
-	return token.Token{}, ErrNoToken
+	return Credential{}, ErrNoToken
 }
 
 // Single hands one token to one runner spec: the first asked for. A second, different spec is an
@@ -67,17 +77,17 @@ func NewSingle(t token.Token, origin string) (*Single, error) {
 	return &Single{token: t, origin: origin}, nil
 }
 
-// Token implements Source.
-func (s *Single) Token(_ context.Context, req Request) (token.Token, error) {
+// Credential implements Source.
+func (s *Single) Credential(_ context.Context, req Request) (Credential, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fp := req.Fingerprint()
 	if s.served != "" && s.served != fp {
-		return token.Token{}, fmt.Errorf("%s holds the token of one runner, but the manifests need a second runner (specs %s and %s differ); "+
+		return Credential{}, fmt.Errorf("%s holds the token of one runner, but the manifests need a second runner (specs %s and %s differ); "+
 			"give a token per spec in a file mapping fingerprints to tokens (--auth-token-map)", s.origin, s.served, fp)
 	}
 	s.served = fp
-	return s.token, nil
+	return Credential{Token: s.token}, nil
 }
 
 // Map hands out tokens by spec fingerprint.
@@ -110,12 +120,12 @@ func LoadMap(path string) (*Map, error) {
 	return m, nil
 }
 
-// Token implements Source.
-func (m *Map) Token(_ context.Context, req Request) (token.Token, error) {
+// Credential implements Source.
+func (m *Map) Credential(_ context.Context, req Request) (Credential, error) {
 	if t, ok := m.tokens[req.Fingerprint()]; ok {
-		return t, nil
+		return Credential{Token: t}, nil
 	}
-	return token.Token{}, ErrNoToken
+	return Credential{}, ErrNoToken
 }
 
 // Fingerprints lists the specs the map has tokens for.

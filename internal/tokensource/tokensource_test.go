@@ -23,11 +23,11 @@ func TestSingleServesOneSpec(t *testing.T) {
 	}
 	ctx := context.Background()
 	for i := 0; i < 2; i++ { // the same spec may ask again
-		if tok, err := s.Token(ctx, request("a")); err != nil || tok.Reveal() != "glrt-one" {
-			t.Fatalf("Token = %v, %v", tok, err)
+		if c, err := s.Credential(ctx, request("a")); err != nil || c.Token.Reveal() != "glrt-one" {
+			t.Fatalf("Credential = %v, %v", c, err)
 		}
 	}
-	_, err = s.Token(ctx, request("b"))
+	_, err = s.Credential(ctx, request("b"))
 	if err == nil || !strings.Contains(err.Error(), "--auth-token-map") {
 		t.Fatalf("a second spec must be refused with a pointer to the map, got %v", err)
 	}
@@ -55,10 +55,10 @@ func TestMap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok, err := m.Token(context.Background(), b); err != nil || tok.Reveal() != "glrt-bbb" {
-		t.Fatalf("Token(b) = %v, %v", tok, err)
+	if c, err := m.Credential(context.Background(), b); err != nil || c.Token.Reveal() != "glrt-bbb" {
+		t.Fatalf("Credential(b) = %v, %v", c, err)
 	}
-	if _, err := m.Token(context.Background(), request("c")); !errors.Is(err, ErrNoToken) {
+	if _, err := m.Credential(context.Background(), request("c")); !errors.Is(err, ErrNoToken) {
 		t.Fatalf("an unknown spec must be ErrNoToken, got %v", err)
 	}
 	if got := m.Fingerprints(); len(got) != 2 {
@@ -87,11 +87,11 @@ func TestMap(t *testing.T) {
 func TestChain(t *testing.T) {
 	empty := &Map{tokens: map[string]token.Token{}}
 	single, _ := NewSingle(token.New("glrt-fallback"), "env")
-	tok, err := Chain{empty, single}.Token(context.Background(), request("a"))
-	if err != nil || tok.Reveal() != "glrt-fallback" {
-		t.Fatalf("chain = %v, %v", tok, err)
+	c, err := Chain{empty, single}.Credential(context.Background(), request("a"))
+	if err != nil || c.Token.Reveal() != "glrt-fallback" {
+		t.Fatalf("chain = %v, %v", c, err)
 	}
-	if _, err := (Chain{empty}).Token(context.Background(), request("a")); !errors.Is(err, ErrNoToken) {
+	if _, err := (Chain{empty}).Credential(context.Background(), request("a")); !errors.Is(err, ErrNoToken) {
 		t.Fatalf("an exhausted chain must be ErrNoToken, got %v", err)
 	}
 }
