@@ -36,7 +36,7 @@ lint:
 	$(GO) vet ./...
 
 demo: build
-	$(GO) run ./hack/demo
+	$(GO) run ./hack/runner-migrate-demo
 
 clean:
 	rm -rf bin plugins/*/bin

@@ -110,6 +110,24 @@ func (s *Site) registerScript() string {
 	return scalar(lookup(s.Scripts.nodeOrNil(), "data", "register-the-runner"))
 }
 
+// RefusedAtRegistration lists the refused settings that would reach `gitlab-runner register` with an
+// authentication token in runner-token: all of Refused, less what the chart's own run-time check
+// drops (0.74 and later: run-untagged, access level, locked, tags; never the maximum timeout).
+func (s *Site) RefusedAtRegistration() []string {
+	if !s.dropsRefusedAtRuntime() {
+		return s.Refused
+	}
+	var out []string
+	for _, r := range s.Refused {
+		switch r {
+		case "--run-untagged", "--access-level", "env REGISTER_LOCKED", "env RUNNER_TAG_LIST":
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
 // dropsRefusedAtRuntime: the chart's own check removes run-untagged, access-level, locked and tags.
 // Trust it only when the script really carries the check (a fork could lack it).
 func (s *Site) dropsRefusedAtRuntime() bool {
@@ -342,6 +360,30 @@ func (s *Stream) readToken(site *Site) error {
 		site.LegacyToken = reg
 	}
 	return nil
+}
+
+// TokenValues lists the tokens the runner sites' carriers hold (registration and runner tokens, in
+// Secrets and env vars), so output meant for people can redact them.
+func (s *Stream) TokenValues() []token.Token {
+	var out []token.Token
+	for _, site := range s.Sites {
+		switch {
+		case site.Secret != nil:
+			for _, k := range []string{KeyRegistrationToken, KeyRunnerToken} {
+				if t, err := secretValue(site.Secret, k); err == nil && !t.IsZero() {
+					out = append(out, t)
+				}
+			}
+		case site.Carrier == CarrierEnv:
+			env := envOf(site.container)
+			for _, k := range []string{"REGISTRATION_TOKEN", "CI_SERVER_TOKEN"} {
+				if t, ok := s.envToken(site.Workload, env[k]); ok && !t.IsZero() {
+					out = append(out, t)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // envToken reads a token env var: a plain value, or a secretKeyRef to a Secret in the stream.

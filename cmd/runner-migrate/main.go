@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -16,7 +17,17 @@ var version = "dev"
 func main() {
 	root := newRootCmd()
 	root.SetArgs(postRenderDefault(os.Args[1:], stdinIsPipe()))
-	if err := root.Execute(); err != nil {
+	err := root.Execute()
+	var code exitCode
+	var usage usageErr
+	switch {
+	case err == nil:
+	case errors.As(err, &code):
+		os.Exit(int(code))
+	case errors.As(err, &usage):
+		fmt.Fprintln(os.Stderr, "runner-migrate: "+err.Error())
+		os.Exit(2)
+	default:
 		fmt.Fprintln(os.Stderr, "runner-migrate: "+err.Error())
 		os.Exit(1)
 	}
@@ -36,7 +47,7 @@ As a Helm 3 post-renderer:  helm upgrade --install RELEASE CHART --post-renderer
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newPostRenderCmd())
+	root.AddCommand(newPostRenderCmd(), newLintCmd(), newPlanCmd())
 	return root
 }
 

@@ -60,9 +60,9 @@ func (r resolveTokens) Filter(s *rewrite.Stream) error {
 	groups := map[string][]*rewrite.Site{}
 	for _, site := range s.Sites {
 		if !site.Migratable() {
-			if site.State == rewrite.TokenAuthentication && len(site.Refused) > 0 {
+			if refused := site.RefusedAtRegistration(); site.State == rewrite.TokenAuthentication && len(refused) > 0 {
 				r.opts.Warn(fmt.Sprintf("%s already registers with an authentication token but still passes %s, which GitLab refuses with one; run runner-migrate lint on the values",
-					site.Workload.Ref, strings.Join(site.Refused, ", ")))
+					site.Workload.Ref, strings.Join(refused, ", ")))
 			}
 			continue
 		}

@@ -1,0 +1,97 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/runner-migrate/runner-migrate/rewrite"
+)
+
+// ANSI escapes for --format text with colours.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiYellow = "\x1b[33m"
+	ansiCyan   = "\x1b[36m"
+)
+
+// textIndent starts the fix line and continuation lines of a multi-line message.
+const textIndent = "    "
+
+// writeText prints one finding per line, "file:line:col: severity RULE message", its fix on the next
+// line, and a summary.
+func writeText(w io.Writer, findings []rewrite.Finding, opts Options) error {
+	bw := bufio.NewWriter(w)
+	paint := func(s, code string) string {
+		if !opts.Color || s == "" {
+			return s
+		}
+		return code + s + ansiReset
+	}
+	for _, f := range findings {
+		loc := textFile(f.File)
+		if f.Line > 0 {
+			loc += ":" + strconv.Itoa(f.Line)
+			if f.Column > 0 {
+				loc += ":" + strconv.Itoa(f.Column)
+			}
+		}
+		sev := paint(f.Severity.String(), severityColor(f.Severity))
+		head := loc + ": " + sev
+		if id := ruleID(f); id != "" {
+			head += " " + paint(id, ansiBold)
+		}
+		fmt.Fprintf(bw, "%s %s\n", head, indentLines(f.Message))
+		if x := fix(f); x != "" {
+			fmt.Fprintf(bw, "%sfix: %s\n", textIndent, indentLines(x))
+		}
+	}
+	fmt.Fprintln(bw, textSummary(findings, opts.GitLabVersion))
+	return bw.Flush()
+}
+
+// textFile names standard input "<stdin>".
+func textFile(file string) string {
+	if isStdin(file) {
+		return "<stdin>"
+	}
+	return file
+}
+
+func severityColor(s rewrite.Severity) string {
+	switch s {
+	case rewrite.SeverityError:
+		return ansiRed
+	case rewrite.SeverityWarning:
+		return ansiYellow
+	case rewrite.SeverityInfo:
+		return ansiCyan
+	}
+	return ""
+}
+
+// indentLines keeps a multi-line text under its finding: every line after the first is indented.
+func indentLines(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.ReplaceAll(s, "\n", "\n"+textIndent)
+}
+
+// textSummary is "1 error, 2 warnings, 0 info (GitLab 18.x)" or "no findings (GitLab 18.x)".
+func textSummary(findings []rewrite.Finding, v rewrite.GitLabVersion) string {
+	if len(findings) == 0 {
+		return fmt.Sprintf("no findings (GitLab %s)", v)
+	}
+	c := countFindings(findings)
+	return fmt.Sprintf("%s, %s, %d info (GitLab %s)", plural(c.errors, "error"), plural(c.warnings, "warning"), c.infos, v)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
