@@ -164,8 +164,8 @@ func (Detect) Filter(s *Stream) error {
 
 func (s *Stream) detect(o *Object) (*Site, error) {
 	pod := lookup(o.node, "spec", "template", "spec")
-	if pod == nil {
-		return nil, nil
+	if pod == nil || o.Name == "" {
+		return nil, nil // not a workload Kubernetes would accept
 	}
 	site := &Site{Workload: o, pod: pod}
 	volumes := items(field(pod, "volumes"))
@@ -237,6 +237,9 @@ func (site *Site) findSecretSource(volumes, containers []*yaml.Node) string {
 		for _, v := range volumes {
 			vname := scalar(field(v, "name"))
 			matches := func(sec *yaml.Node) bool {
+				if sec.Kind != yaml.MappingNode || (scalar(field(sec, "name")) == "" && scalar(field(sec, "secretName")) == "") {
+					return false // no Secret named: nothing to read a token from
+				}
 				if !wholeOnly {
 					return hasTokenItems(sec)
 				}

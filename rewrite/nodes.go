@@ -62,8 +62,12 @@ func ensureSeq(n *yaml.Node, key string) *yaml.Node {
 	return s
 }
 
-// setField sets key in a mapping to value, adding the key at the end when missing.
+// setField sets key in a mapping to value, adding the key at the end when missing. Callers pass
+// mappings; anything else is left alone rather than corrupted.
 func setField(n *yaml.Node, key string, value *yaml.Node) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
 			n.Content[i+1] = value

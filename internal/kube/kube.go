@@ -65,8 +65,11 @@ func (l *LiveSecrets) Lookup(ctx context.Context, req tokensource.Request) (gitl
 	for _, site := range req.Sites {
 		ns, name := site.TokenSecret()
 		secret, err := l.get(ctx, ns, name)
-		if err != nil || secret == nil {
+		if err != nil {
 			return gitlab.Record{}, false, err
+		}
+		if secret == nil {
+			continue // not deployed yet; another workload of the spec may hold the token
 		}
 		t := token.New(string(secret.Data[rewrite.KeyRunnerToken]))
 		id, perr := strconv.ParseInt(secret.Annotations[rewrite.AnnotationRunnerID], 10, 64)

@@ -1,10 +1,18 @@
 package kube
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/runner-migrate/runner-migrate/internal/tokensource"
+	"github.com/runner-migrate/runner-migrate/rewrite"
 )
 
 const kubeconfig = `apiVersion: v1
@@ -50,5 +58,34 @@ func TestNoCluster(t *testing.T) {
 	t.Setenv("KUBERNETES_SERVICE_HOST", "")
 	if _, _, err := Config(""); !errors.Is(err, ErrNoCluster) {
 		t.Fatalf("want ErrNoCluster, got %v", err)
+	}
+}
+
+// TestLookupSharedSpec: of two workloads sharing a runner spec, the first not deployed yet, the
+// second's live Secret holds the token: it is found.
+func TestLookupSharedSpec(t *testing.T) {
+	manifest := `kind: Deployment
+metadata: {name: a, namespace: ci}
+spec: {template: {spec: {containers: [{name: r, command: [/configmaps/entrypoint]}], volumes: [{name: s, projected: {sources: [{secret: {name: a-secret, items: [{key: runner-token, path: runner-token}]}}]}}]}}}
+---
+kind: Deployment
+metadata: {name: b, namespace: ci}
+spec: {template: {spec: {containers: [{name: r, command: [/configmaps/entrypoint]}], volumes: [{name: s, projected: {sources: [{secret: {name: b-secret, items: [{key: runner-token, path: runner-token}]}}]}}]}}}
+`
+	s, err := rewrite.Read([]byte(manifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (rewrite.Detect{}).Filter(s); err != nil || len(s.Sites) != 2 {
+		t.Fatalf("detect: %v, %d sites", err, len(s.Sites))
+	}
+	live := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "b-auth-token", Namespace: "ci", Annotations: map[string]string{rewrite.AnnotationRunnerID: "42"}},
+		Data:       map[string][]byte{rewrite.KeyRunnerToken: []byte("glrt-live"), rewrite.KeyRegistrationToken: nil},
+	}
+	store := &LiveSecrets{Client: fake.NewSimpleClientset(live)}
+	rec, ok, err := store.Lookup(context.Background(), tokensource.Request{Sites: s.Sites})
+	if err != nil || !ok || rec.RunnerID != 42 || rec.Token.Reveal() != "glrt-live" {
+		t.Fatalf("Lookup = %+v, %v, %v; want runner 42 from b's Secret", rec, ok, err)
 	}
 }
