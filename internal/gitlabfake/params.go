@@ -258,16 +258,7 @@ func (e paramErrors) response() *response {
 // report whether a usable value was sent.
 
 func (p params) optString(errs *paramErrors, name string) (*string, bool) {
-	v, st := p.str(name)
-	switch st {
-	case valid:
-		return &v, true
-	case null:
-		return nil, true
-	case invalid:
-		errs.add(name, "is invalid")
-	}
-	return nil, false
+	return optional(errs, name, p.str)
 }
 
 func (p params) optBool(errs *paramErrors, name string) (bool, bool) {
@@ -279,7 +270,13 @@ func (p params) optBool(errs *paramErrors, name string) (bool, bool) {
 }
 
 func (p params) optInt(errs *paramErrors, name string) (*int64, bool) {
-	v, st := p.integer(name)
+	return optional(errs, name, p.integer)
+}
+
+// optional reads a parameter that may be null: a value, nil for an explicit null, and false
+// when it was not sent or (with Grape's error recorded) was not valid.
+func optional[T any](errs *paramErrors, name string, read func(string) (T, pstate)) (*T, bool) {
+	v, st := read(name)
 	switch st {
 	case valid:
 		return &v, true

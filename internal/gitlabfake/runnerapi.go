@@ -139,15 +139,25 @@ func (s *Server) projectByRegistrationToken(token string) *project {
 	return nil
 }
 
-// DELETE /runners with the runner's own token. It does not heartbeat.
-func (c *call) deleteRunnerByToken() *response {
+// runnerFromToken authenticates a runner-token call (no PAT): the runner whose current token the
+// request carries, or 403 Forbidden.
+func (c *call) runnerFromToken() (*runner, *response) {
 	token, resp := c.requireToken()
 	if resp != nil {
-		return resp
+		return nil, resp
 	}
 	r := c.s.runnerForToken(token)
 	if r == nil {
-		return forbidden("")
+		return nil, forbidden("")
+	}
+	return r, nil
+}
+
+// DELETE /runners with the runner's own token. It does not heartbeat.
+func (c *call) deleteRunnerByToken() *response {
+	r, resp := c.runnerFromToken()
+	if resp != nil {
+		return resp
 	}
 	delete(c.s.runners, r.id)
 	return noContent()
@@ -156,13 +166,9 @@ func (c *call) deleteRunnerByToken() *response {
 // POST /runners/reset_authentication_token with the runner's own token (what gitlab-runner
 // uses to rotate before expiry).
 func (c *call) resetTokenWithRunnerToken() *response {
-	token, resp := c.requireToken()
+	r, resp := c.runnerFromToken()
 	if resp != nil {
 		return resp
-	}
-	r := c.s.runnerForToken(token)
-	if r == nil {
-		return forbidden("")
 	}
 	c.s.rotateRunnerToken(r)
 	return jsonResponse(http.StatusCreated, resetTokenResult(r))
