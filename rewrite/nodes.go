@@ -52,16 +52,6 @@ func mappings(ns []*yaml.Node) []*yaml.Node {
 	return out
 }
 
-// ensureSeq returns the sequence at key, creating it when missing or not a sequence.
-func ensureSeq(n *yaml.Node, key string) *yaml.Node {
-	if s := field(n, key); s != nil && s.Kind == yaml.SequenceNode {
-		return s
-	}
-	s := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
-	setField(n, key, s)
-	return s
-}
-
 // setField sets key in a mapping to value, adding the key at the end when missing. Callers pass
 // mappings; anything else is left alone rather than corrupted.
 func setField(n *yaml.Node, key string, value *yaml.Node) {
@@ -91,14 +81,21 @@ func removeField(n *yaml.Node, key string) bool {
 	return false
 }
 
-// ensureMap returns the mapping at key, creating it when missing or null.
-func ensureMap(n *yaml.Node, key string) *yaml.Node {
-	if m := field(n, key); m != nil && m.Kind == yaml.MappingNode {
-		return m
+// ensureMap returns the mapping at key, creating it when missing or of another kind (null).
+func ensureMap(n *yaml.Node, key string) *yaml.Node { return ensure(n, key, yaml.MappingNode, "!!map") }
+
+// ensureSeq returns the sequence at key, creating it when missing or of another kind.
+func ensureSeq(n *yaml.Node, key string) *yaml.Node {
+	return ensure(n, key, yaml.SequenceNode, "!!seq")
+}
+
+func ensure(n *yaml.Node, key string, kind yaml.Kind, tag string) *yaml.Node {
+	if c := field(n, key); c != nil && c.Kind == kind {
+		return c
 	}
-	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-	setField(n, key, m)
-	return m
+	c := &yaml.Node{Kind: kind, Tag: tag}
+	setField(n, key, c)
+	return c
 }
 
 // str builds a string scalar; quoted forces double quotes (for values such as "" or "true").
