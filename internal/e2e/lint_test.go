@@ -215,8 +215,8 @@ func TestGitLabCIExample(t *testing.T) {
 	}
 }
 
-// TestPlanMatchesHelm: plan renders charts in process with the Helm SDK; what it finds must match
-// what it finds in the real Helm CLI's render of the same chart and values.
+// TestPlanMatchesHelm: plan --chart renders with the Helm CLI it finds (HELM_BIN); what it finds
+// must match what it finds in the real Helm CLI's render of the same chart and values.
 func TestPlanMatchesHelm(t *testing.T) {
 	helm := testenv.NewHelm(t, 3)
 	render := helm.Run(nil, "template", "rel", chartPath("gitlab-runner-0.71.0"), "-f", valuesPath("legacy"), "-n", "ns")
@@ -226,7 +226,7 @@ func TestPlanMatchesHelm(t *testing.T) {
 	fingerprint := regexp.MustCompile(`(?m)^rm-[0-9a-f]{12} .*$`)
 	run := func(stdin []byte, args ...string) string {
 		cmd := exec.Command(testenv.Binary(t), append([]string{"plan"}, args...)...)
-		cmd.Dir, cmd.Env, cmd.Stdin = testenv.Root(), cleanEnv(), bytes.NewReader(stdin)
+		cmd.Dir, cmd.Env, cmd.Stdin = testenv.Root(), append(cleanEnv(), "HELM_BIN="+helm.Bin), bytes.NewReader(stdin)
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("plan %v: %v", args, err)
