@@ -80,6 +80,7 @@ type Site struct {
 	AuthToken      token.Token
 	RunnerID       int64
 	TokenExpiresAt *time.Time
+	GitLabURL      string // the GitLab API address the runner lives on, when known
 	Placeholder    bool
 
 	pod         *yaml.Node

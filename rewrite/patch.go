@@ -20,6 +20,7 @@ const (
 	AnnotationRunnerID       = "runner-migrate.io/runner-id"
 	AnnotationTokenExpiresAt = "runner-migrate.io/token-expires-at"
 	AnnotationPlaceholder    = "runner-migrate.io/placeholder-token"
+	AnnotationGitLabURL      = "runner-migrate.io/gitlab-url"
 	// helmPostrenderFilename is Helm 4's record of which template a document came from.
 	helmPostrenderFilename = "postrenderer.helm.sh/postrender-filename"
 )
@@ -96,6 +97,9 @@ func annotateState(obj *yaml.Node, site *Site) {
 func annotateRunner(obj *yaml.Node, site *Site) {
 	if site.RunnerID > 0 {
 		setAnnotation(obj, AnnotationRunnerID, strconv.FormatInt(site.RunnerID, 10))
+	}
+	if site.GitLabURL != "" {
+		setAnnotation(obj, AnnotationGitLabURL, site.GitLabURL)
 	}
 	if site.TokenExpiresAt != nil {
 		setAnnotation(obj, AnnotationTokenExpiresAt, site.TokenExpiresAt.UTC().Format(time.RFC3339))

@@ -48,6 +48,8 @@ As a Helm 3 post-renderer:  helm upgrade --install RELEASE CHART --post-renderer
 		SilenceErrors: true,
 	}
 	root.AddCommand(newPostRenderCmd(), newLintCmd(), newPlanCmd())
+	// Cobra asks a command's parents for this, so every command's flag mistakes exit 2.
+	root.SetFlagErrorFunc(usageError)
 	return root
 }
 

@@ -89,6 +89,7 @@ func (r resolveTokens) Filter(s *rewrite.Stream) error {
 		}
 		for _, site := range sites {
 			site.AuthToken, site.RunnerID, site.TokenExpiresAt, site.Placeholder = cred.Token, cred.RunnerID, cred.ExpiresAt, cred.Placeholder
+			site.GitLabURL = cred.GitLabURL
 		}
 	}
 	return errors.Join(errs...)
