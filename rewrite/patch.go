@@ -138,7 +138,7 @@ func (s *Stream) addSecret(site *Site) *Object {
 		}
 	}
 	doc := &Document{header: header, root: &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{n}},
-		line: w.doc.line, changed: true, reencode: true, generated: true}
+		line: w.doc.line, changed: true, generated: true}
 	s.insertAfter(w.doc, doc)
 	obj := newObject(doc, n)
 	s.objects = append(s.objects, obj)
@@ -183,7 +183,7 @@ func (PatchScripts) Filter(s *Stream) error {
 				removed = append(removed, sc.blankRefusedAssignments()...)
 			}
 			if len(removed) > 0 {
-				site.Scripts.setBlockScalar(reg, sc.String())
+				site.Scripts.setScalar(reg, sc.String())
 			}
 		}
 		if entry := field(data, "entrypoint"); entry != nil {
@@ -194,7 +194,7 @@ func (PatchScripts) Filter(s *Stream) error {
 					Fix: "remove the block that exits when CI_SERVER_TOKEN is set and replicas is not 1"}
 			}
 			if removed {
-				site.Scripts.setBlockScalar(entry, sc.String())
+				site.Scripts.setScalar(entry, sc.String())
 			}
 		}
 		return nil

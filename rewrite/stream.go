@@ -32,10 +32,8 @@ type Document struct {
 
 	header    []byte     // separator line and leading comments, kept verbatim when re-encoding
 	root      *yaml.Node // parsed body (a DocumentNode); nil when the document was not parsed
-	changed   bool
-	reencode  bool         // changed in its structure, so it must be encoded again
-	edits     []*yaml.Node // block scalars whose value changed, spliced into raw when nothing else did
-	generated bool         // added by runner-migrate, not read
+	changed   bool       // root was edited: the document is written by splicing the edits into raw
+	generated bool       // added by runner-migrate, not read: encoded as a whole
 }
 
 // Line is the 1-based line in the stream where the document starts.
@@ -220,11 +218,17 @@ func (d *Document) bytes() ([]byte, error) {
 	if !d.changed {
 		return d.raw, nil
 	}
-	if !d.reencode {
+	if !d.generated {
 		if out, ok := d.splice(); ok {
 			return out, nil
 		}
 	}
+	return d.encode()
+}
+
+// encode writes the whole document from its tree, after its header: for documents runner-migrate adds,
+// and for edits splice cannot place in the original bytes.
+func (d *Document) encode() ([]byte, error) {
 	var body bytes.Buffer
 	// Keep the document's sequence style (Helm charts often indent lists under their key), so the
 	// re-encoded document differs from what came in only where it was changed.
