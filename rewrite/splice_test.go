@@ -169,17 +169,20 @@ func TestSplice(t *testing.T) {
 			spliced: true,
 		},
 		{
-			name:    "new first key of a sequence item",
-			in:      "items:\n- name: a\n  value: 1\n",
-			edit:    func(o *Object) { it := items(field(o.node, "items"))[0]; it.Content = append([]*yaml.Node{str("k"), str("v")}, it.Content...) },
+			name: "new first key of a sequence item",
+			in:   "items:\n- name: a\n  value: 1\n",
+			edit: func(o *Object) {
+				it := items(field(o.node, "items"))[0]
+				it.Content = append([]*yaml.Node{str("k"), str("v")}, it.Content...)
+			},
 			want:    "items:\n- k: v\n  name: a\n  value: 1\n",
 			spliced: true,
 		},
 		{
-			name: "every item removed: the entry is written again",
-			in:   "env:\n- name: A\n- name: B\nnext: 1\n",
-			edit: func(o *Object) { removeEnv(field(o.node, "env"), "A", "B") },
-			want: "env: []\nnext: 1\n",
+			name:    "every item removed: the entry is written again",
+			in:      "env:\n- name: A\n- name: B\nnext: 1\n",
+			edit:    func(o *Object) { removeEnv(field(o.node, "env"), "A", "B") },
+			want:    "env: []\nnext: 1\n",
 			spliced: true,
 		},
 		{
