@@ -101,6 +101,9 @@ func describe(sites []*Site) string {
 		if len(s.Refused) > 0 {
 			fmt.Fprintf(&b, "  refused: %s\n", strings.Join(s.Refused, ", "))
 		}
+		if s.NeedsRepair() {
+			fmt.Fprintf(&b, "  repair: removes %s; set in GitLab: %s\n", strings.Join(s.RefusedAtRegistration(), ", "), s.SettingsForGitLab())
+		}
 	}
 	return b.String()
 }
