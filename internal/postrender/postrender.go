@@ -99,12 +99,12 @@ func (r resolveTokens) unchanged(site *rewrite.Site) {
 	switch {
 	case site.NeedsRepair() && site.State == rewrite.TokenAuthentication:
 		r.opts.Warn(fmt.Sprintf("%s registers with an authentication token but passes %s, which gitlab-runner refuses with one (FATAL); "+
-			"removed, the token left as it is. Set on the runner in GitLab instead: %s; and remove them from the values",
+			"removed them and left the token as it is. Set them on the runner in GitLab instead, and remove them from the values: %s",
 			site.Workload.Ref, strings.Join(site.RefusedAtRegistration(), ", "), site.SettingsForGitLab()))
 	case site.NeedsRepair():
 		r.opts.Warn(fmt.Sprintf("%s registers with a runner token that is no authentication token (glrt-): a placeholder a pipeline fills "+
 			"with one, or the token of a runner registered the legacy way. With an authentication token gitlab-runner refuses %s (FATAL), "+
-			"so they were removed (a legacy runner token ignores them). Set on the runner in GitLab instead: %s; and remove them from the values",
+			"so they were removed (a legacy runner token ignores them). Set them on the runner in GitLab instead, and remove them from the values: %s",
 			site.Workload.Ref, strings.Join(site.RefusedAtRegistration(), ", "), site.SettingsForGitLab()))
 	case site.State == rewrite.TokenMissing:
 		r.opts.Warn(fmt.Sprintf("%s has no token in the manifests (%s holds neither a registration nor a runner token), so it cannot register "+

@@ -85,7 +85,7 @@ func TestRun(t *testing.T) {
 			in:     read(t, "authenticated"),
 			source: single("glrt-test-token-1"),
 			wantWarn: []string{"Deployment runners/ci-gitlab-runner registers with an authentication token but passes --run-untagged, env RUNNER_TAG_LIST",
-				"Set on the runner in GitLab instead: run untagged jobs: true; tags: k8s"},
+				"Set them on the runner in GitLab instead, and remove them from the values: run untagged jobs: true; tags: k8s"},
 			wantOut: []string{"runner-registration-token: Z2xydC1hbHJlYWR5LWF1dGg=", "runner-migrate.io/removed-settings: --run-untagged, env RUNNER_TAG_LIST"},
 			notOut:  []string{"--run-untagged=true", "{name: RUNNER_TAG_LIST", "auth-token", "token-digest", "Z2xydC10ZXN0LXRva2VuLTE="},
 		},
