@@ -162,3 +162,18 @@ func TestReadErrorLines(t *testing.T) {
 		t.Errorf("a `...` marker inside a runner document must be reported at its line, got %v", err)
 	}
 }
+
+// TestCheckTextEveryOffset: the eight-bytes-at-a-time test misses no byte, wherever it sits.
+func TestCheckTextEveryOffset(t *testing.T) {
+	base := []byte("abcdefghijklmnopqrstuvwx")
+	for at := range base {
+		for _, c := range []byte{0x00, 0x01, 0x08, 0x0b, 0x1f, 0x7f, 0x80, 0xc3, 0xff, '\t', '\n', '\r', ' ', '~'} {
+			in := append([]byte{}, base...)
+			in[at] = c
+			err := checkText(in)
+			if want := c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c >= 0x7f; (err != nil) != want {
+				t.Errorf("byte %#02x at %d: error %v, want error %v", c, at, err, want)
+			}
+		}
+	}
+}
