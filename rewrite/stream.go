@@ -103,7 +103,7 @@ func checkText(data []byte) error {
 				i += size
 				continue
 			}
-			what = fmt.Sprintf("the byte %#02x, which is not UTF-8", c)
+			what = fmt.Sprintf("a byte that is not UTF-8 (%#02x)", c)
 		}
 		line := 1 + bytes.Count(data[:i], []byte("\n"))
 		column := 1 + utf8.RuneCount(data[bytes.LastIndexByte(data[:i], '\n')+1:i])

@@ -119,7 +119,7 @@ func TestReadRejectsNonText(t *testing.T) {
 	}{
 		{"random bytes", string(random), "not text"},
 		{"NUL in a document nobody parses", "kind: Service\n---\nkind: ConfigMap\ndata:\n  a: \"x\x00y\"\n", "line 5: the input is not text: a NUL byte at column 8"},
-		{"invalid UTF-8", "a: 1\nb: caf\xe9\n", "line 2: the input is not text: the byte 0xe9, which is not UTF-8"},
+		{"invalid UTF-8", "a: 1\nb: caf\xe9\n", "line 2: the input is not text: a byte that is not UTF-8 (0xe9) at column 7"},
 		{"control character", "a: \x1b[31m\n", "the control character 0x1b at column 4"},
 		{"DEL", "a: \x7f\n", "0x7f"},
 		{"UTF-16", "\xff\xfea\x00:\x00", "not text"},
