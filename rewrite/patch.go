@@ -31,15 +31,15 @@ const (
 // PatchTokenCarrier puts the authentication token where the pod reads it: runner-token holds it and
 // runner-registration-token is "" (both keys stay, the projected volume lists both). A Secret the
 // stream does not hold is replaced by a new one, and so is a token given through env vars. Token env
-// vars beside a Secret go: the entrypoint's files override them, so all they still do is keep the
-// legacy token in plain text in the manifests and the release.
+// vars go in every case: beside a Secret the entrypoint's files override them, so all they would still
+// do is keep the legacy token in plain text in the manifests and the release.
 type PatchTokenCarrier struct{}
 
 // Filter implements Filter.
 func (PatchTokenCarrier) Filter(s *Stream) error {
 	written := map[*Object]*Site{}
 	return eachMigrating(s, func(site *Site) error {
-		if site.Carrier != CarrierEnv && removeEnv(field(site.container, "env"), "REGISTRATION_TOKEN", "CI_SERVER_TOKEN") {
+		if removeEnv(field(site.container, "env"), "REGISTRATION_TOKEN", "CI_SERVER_TOKEN") {
 			site.Workload.markChanged()
 		}
 		switch site.Carrier {
@@ -66,7 +66,6 @@ func (PatchTokenCarrier) Filter(s *Stream) error {
 			secret := s.addSecret(site)
 			site.SecretName, site.Secret = secret.Name, secret
 			env := ensureSeq(site.container, "env")
-			removeEnv(env, "REGISTRATION_TOKEN", "CI_SERVER_TOKEN")
 			ref := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 			setField(ref, "name", str(secret.Name))
 			setField(ref, "key", str(KeyRunnerToken))
