@@ -49,10 +49,13 @@ type Origin struct {
 // ParseAt reads values text that sits inside a file at origin: an Argo CD Application's
 // spec.source.helm.values string, say. Findings and errors then point into that file.
 func ParseAt(file, text string, origin Origin) (*Values, error) {
-	d, root, ok := scan(file, text)
+	// Nodes: at most two per line for block-style YAML; yaml.v3's tree reuses the array if scan gives up.
+	d := &doc{file: file, nodes: make([]node, 0, 2*strings.Count(text, "\n")+8)}
+	root, ok := scan(d, text)
 	if !ok {
+		d.nodes = d.nodes[:0]
 		var err error
-		if d, root, err = parseYAML(file, text); err != nil {
+		if root, err = parseYAML(d, text); err != nil {
 			var pe *ParseError
 			if errors.As(err, &pe) && pe.Line > 0 {
 				pe.Line = shiftLine(pe.Line, origin)
@@ -85,7 +88,7 @@ func FromNode(file string, n *yaml.Node) *Values {
 
 // parseYAML reads text with yaml.v3: all of YAML, in more memory than scan. The values are the
 // first document with content (a stream may open with an empty one); every document must parse.
-func parseYAML(file, text string) (*doc, int32, error) {
+func parseYAML(d *doc, text string) (int32, error) {
 	dec := yaml.NewDecoder(strings.NewReader(text))
 	var root *yaml.Node
 	for {
@@ -95,26 +98,23 @@ func parseYAML(file, text string) (*doc, int32, error) {
 			break
 		}
 		if err != nil { // a file lint cannot read is never passed in silence
-			return nil, none, SyntaxError(file, text, err)
+			return none, SyntaxError(d.file, text, err)
 		}
 		if root == nil && !emptyDocument(&n) {
 			root = n.Content[0]
 		}
 	}
 	if root == nil {
-		d := &doc{file: file}
-		return d, d.add(node{kind: mappingNode, line: 1, col: 1, first: none, next: none}), nil
+		return d.add(node{kind: mappingNode, line: 1, col: 1, first: none, next: none}), nil
 	}
-	d := &doc{file: file}
 	r := convert(d, root, map[*yaml.Node]int32{})
 	if i := d.resolve(r); i != none && d.nodes[i].kind == scalarNode && d.nodes[i].tag == tagNull {
-		d = &doc{file: file}
-		return d, d.add(node{kind: mappingNode, line: 1, col: 1, first: none, next: none}), nil
+		return d.add(node{kind: mappingNode, line: 1, col: 1, first: none, next: none}), nil // ~ or null: empty, as in Helm
 	}
 	if !d.isMap(r) {
-		return nil, none, &ParseError{File: file, Line: root.Line, Msg: ErrNotMapping.Error(), Err: ErrNotMapping}
+		return none, &ParseError{File: d.file, Line: root.Line, Msg: ErrNotMapping.Error(), Err: ErrNotMapping}
 	}
-	return d, r, nil
+	return r, nil
 }
 
 // emptyDocument: nothing but comments (yaml.v3 gives it an implicit null).

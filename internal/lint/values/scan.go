@@ -6,19 +6,18 @@ import (
 	"unicode/utf8"
 )
 
-// scan reads block-style YAML, the shape of nearly every values file, in one pass and without an
-// allocation per value: block mappings and sequences, plain and single-line quoted scalars, literal
+// scan reads block-style YAML, the shape of nearly every values file, into d in one pass and
+// without an allocation per value: block mappings and sequences, plain and single-line quoted scalars, literal
 // block scalars (|, |-), one-line flow collections of scalars, comments. ok is false as soon as the
 // text uses anything else (anchors, tags, folded or multi-line scalars, several documents, tabs
 // outside comments and block scalars, ...) or looks wrong in any way: the caller then reads it with
 // yaml.v3, which knows all of YAML and words the errors. So scan never accepts what yaml.v3 refuses
 // and, where it accepts, builds the tree yaml.v3 would (FuzzScanMatchesYAML holds it to that).
-func scan(file, text string) (d *doc, root int32, ok bool) {
+func scan(d *doc, text string) (root int32, ok bool) {
 	text = strings.TrimPrefix(text, "\ufeff")
 	if !plainText(text) {
-		return nil, none, false
+		return none, false
 	}
-	d = &doc{file: file, nodes: make([]node, 0, 2*strings.Count(text, "\n")+8)}
 	s := &scanner{text: text, d: d, line: 1}
 	// A document start marker may open the file, after blank and comment lines.
 	for s.pos < len(s.text) {
@@ -26,7 +25,7 @@ func scan(file, text string) (d *doc, root int32, ok bool) {
 		if ln.indent < len(ln.text) && ln.text[ln.indent] != '#' {
 			if ln.indent == 0 && isMarker(ln.text, "---") {
 				if rest := strings.TrimLeft(ln.text[3:], " "); rest != "" && rest[0] != '#' {
-					return nil, none, false
+					return none, false
 				}
 				s.advance()
 			}
@@ -37,27 +36,27 @@ func scan(file, text string) (d *doc, root int32, ok bool) {
 	ln, more := s.peek()
 	switch {
 	case s.failed:
-		return nil, none, false
+		return none, false
 	case !more:
-		return d, d.add(node{kind: mappingNode, line: 1, col: 1, first: none, next: none}), true
+		return d.add(node{kind: mappingNode, line: 1, col: 1, first: none, next: none}), true
 	case isSeqItem(ln.text, ln.indent):
-		return nil, none, false // not a mapping: yaml.v3 reads it and the caller refuses it
+		return none, false // not a mapping: yaml.v3 reads it and the caller refuses it
 	case ln.text[ln.indent] == '{': // a one-line flow mapping, as `{}`
 		if root, ok = s.flow(ln, ln.indent); ok && s.d.nodes[root].kind == mappingNode {
 			s.advance()
 		} else {
-			return nil, none, false
+			return none, false
 		}
 	default:
 		root, ok = s.mapping(ln.indent, ln, ln.indent)
 	}
 	if !ok {
-		return nil, none, false
+		return none, false
 	}
 	if _, more := s.peek(); more || s.failed {
-		return nil, none, false
+		return none, false
 	}
-	return d, root, true
+	return root, true
 }
 
 // plainText: valid UTF-8 without characters YAML refuses or reads as line breaks (CR alone, NEL, LS,

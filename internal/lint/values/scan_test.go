@@ -30,8 +30,9 @@ func describe(d *doc, i int32) string {
 // text, scan refuses it too.
 func compareWithYAML(t *testing.T, text string) (scanned bool) {
 	t.Helper()
-	fd, froot, ok := scan("f", text)
-	sd, sroot, err := parseYAML("f", text)
+	fd, sd := &doc{file: "f"}, &doc{file: "f"}
+	froot, ok := scan(fd, text)
+	sroot, err := parseYAML(sd, text)
 	if !ok {
 		return false
 	}
