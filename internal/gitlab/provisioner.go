@@ -328,21 +328,7 @@ func (p *Provisioner) client(specURL string) (*gl.Client, error) {
 
 // release names the Helm release for markers: namespace/release from the workload's labels.
 func (p *Provisioner) release(req tokensource.Request) string {
-	site := req.Sites[0]
-	rel := p.cfg.Release
-	if rel == "" {
-		rel = site.Release
-	}
-	if rel == "" {
-		rel = site.Workload.Name
-	}
-	ns := site.Workload.Namespace
-	if ns == "" {
-		ns = p.cfg.Namespace
-	}
-	if ns == "" {
-		ns = "default"
-	}
+	ns, rel := releaseOf(req.Sites[0], p.cfg.Release, p.cfg.Namespace)
 	return ns + "/" + rel
 }
 

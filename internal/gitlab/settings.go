@@ -26,12 +26,8 @@ type settings struct {
 
 func (p *Provisioner) desired(req tokensource.Request, release string) settings {
 	s := req.Spec
-	base := s.Description
-	if base == "" {
-		base = req.Sites[0].Workload.Name
-	}
 	return settings{
-		description:    describe(base, release, req.Fingerprint()),
+		description:    describe(descriptionBase(req), release, req.Fingerprint()),
 		tags:           s.Tags,
 		runUntagged:    s.RunUntagged,
 		locked:         s.Locked,
