@@ -74,6 +74,9 @@ type Site struct {
 
 	Release string // the Helm release, from the chart's labels; "" when they do not say
 
+	// Bundled is set on the GitLab chart's bundled runner (RecogniseBundled).
+	Bundled *Bundled
+
 	// AuthToken is the authentication token the site is migrated to; the patch filters act on sites
 	// that have one. RunnerID and TokenExpiresAt are recorded with it when known; Placeholder marks a
 	// dry run's stand-in token.

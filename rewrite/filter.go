@@ -43,3 +43,18 @@ func eachMigrating(s *Stream, fn func(*Site) error) error {
 	}
 	return errors.Join(errs...)
 }
+
+// eachRegistering runs fn for every site that will register with an authentication token: those that
+// have one, and those whose token a Job mints in the cluster (MintTokens).
+func eachRegistering(s *Stream, fn func(*Site) error) error {
+	var errs []error
+	for _, site := range s.Sites {
+		if site.AuthToken.IsZero() && !site.Mints() {
+			continue
+		}
+		if err := fn(site); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -162,7 +162,7 @@ type PatchScripts struct{}
 // Filter implements Filter.
 func (PatchScripts) Filter(s *Stream) error {
 	done := map[*Object]bool{}
-	return eachMigrating(s, func(site *Site) error {
+	return eachRegistering(s, func(site *Site) error {
 		if site.Scripts == nil {
 			if len(site.Refused) == 0 {
 				return nil
@@ -208,7 +208,7 @@ type PatchEnv struct{}
 
 // Filter implements Filter.
 func (PatchEnv) Filter(s *Stream) error {
-	return eachMigrating(s, func(site *Site) error {
+	return eachRegistering(s, func(site *Site) error {
 		env := envOf(site.container)
 		var names []string
 		for _, name := range refusedEnv {
