@@ -17,6 +17,7 @@ import (
 	"github.com/runner-migrate/runner-migrate/internal/statefile"
 	"github.com/runner-migrate/runner-migrate/internal/token"
 	"github.com/runner-migrate/runner-migrate/internal/tokensource"
+	"github.com/runner-migrate/runner-migrate/rewrite"
 )
 
 // Credentials come from the environment or files, never from arguments (which other users of the
@@ -30,6 +31,7 @@ type postRenderOptions struct {
 	authTokenFile string
 	authTokenMap  string
 	allowLegacy   bool
+	bundledRunner string
 
 	gitlabURL       string
 	gitlabTokenFile string
@@ -76,6 +78,7 @@ way to configure "helm --post-renderer runner-migrate" without --post-renderer-a
 	f.StringVar(&o.authTokenFile, "auth-token-file", "", "file holding the runner authentication token")
 	f.StringVar(&o.authTokenMap, "auth-token-map", "", "YAML file mapping runner spec fingerprints to authentication tokens")
 	f.BoolVar(&o.allowLegacy, "allow-legacy", false, "pass runners without an authentication token through unchanged, with a warning")
+	f.StringVar(&o.bundledRunner, "bundled-runner", "", "the GitLab chart's bundled runner: mint (a Job creates it in the cluster), api, or skip (default: api with a GitLab access token, else mint)")
 	f.StringVar(&o.gitlabURL, "gitlab-url", "", "GitLab address for the API (default: the runner's CI_SERVER_URL)")
 	f.StringVar(&o.gitlabTokenFile, "gitlab-token-file", "", "file holding the GitLab access token (instead of "+envGitLabToken+")")
 	f.StringVar(&o.caFile, "ca-file", "", "PEM file of CA certificates for a GitLab behind a private CA")
@@ -109,7 +112,8 @@ func (o postRenderOptions) run(ctx context.Context, stdin io.Reader, stdout, std
 	if err != nil {
 		return fmt.Errorf("reading the manifests from stdin: %w", err)
 	}
-	out, err := postrender.Run(ctx, in, postrender.Options{Source: source, AllowLegacy: o.allowLegacy, Warn: warn})
+	out, err := postrender.Run(ctx, in, postrender.Options{Source: source, AllowLegacy: o.allowLegacy, Warn: warn,
+		BundledRunner: rewrite.BundledMode(o.bundledRunner), Release: o.release, Namespace: o.namespace})
 	if provisioner != nil {
 		reportActions(stderr, provisioner.Actions(), o.dryRun)
 	}
