@@ -21,6 +21,7 @@ umask 077
 serviceaccount=${RUNNER_MIGRATE_SERVICEACCOUNT_DIR:-/var/run/secrets/kubernetes.io/serviceaccount}
 wait_for_deps=${RUNNER_MIGRATE_WAIT_FOR_DEPS:-/scripts/wait-for-deps}
 mint_rb=${RUNNER_MIGRATE_MINT_RB:-$(dirname "$0")/mint-runner.rb}
+poll=${RUNNER_MIGRATE_POLL_SECONDS:-10}
 host=${KUBERNETES_SERVICE_HOST:?the pod has no KUBERNETES_SERVICE_HOST}
 case $host in *:*) host="[$host]" ;; esac
 api="https://$host:${KUBERNETES_SERVICE_PORT:-443}"
@@ -72,7 +73,7 @@ get() {
       ;;
     *) log "reading $name: HTTP $status: $(message); trying again" ;;
     esac
-    sleep 10
+    sleep "$poll"
   done
 }
 
@@ -84,7 +85,7 @@ log "step 2/5: wait until Rails reaches its database and the database is migrate
 if [ -x "$wait_for_deps" ]; then
   until "$wait_for_deps" >"$work/deps.log" 2>&1; do
     log "waiting for the database and the migrations Job: $(tail -n 1 "$work/deps.log")"
-    sleep 10
+    sleep "$poll"
   done
 else
   log "$wait_for_deps is not in this image; Rails checks the migrations itself"
@@ -107,7 +108,7 @@ while :; do
   done
   case $rc in
   0) break ;;
-  75) sleep 15 ;; # not ready yet; mint-runner.rb said why
+  75) sleep "$poll" ;; # not ready yet; mint-runner.rb said why
   *)
     log "gitlab-rails runner failed (exit $rc)"
     exit 1
