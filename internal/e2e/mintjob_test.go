@@ -363,6 +363,7 @@ func TestBundledMintJob(t *testing.T) {
 	// First run: waits for the database and for Rails, creates the runner, writes its token, restarts.
 	gen := generation()
 	out := job.run(t, gl)
+	t.Logf("the Job's log:\n%s", out)
 	for _, want := range []string{"step 1/5", "waiting for the database and the migrations Job: Database Schema - current: 0",
 		"waiting: no active administrator yet", "step 4/5: write the token of runner", "restarted deployments/gl-gitlab-runner"} {
 		if !strings.Contains(out, want) {
@@ -388,7 +389,8 @@ func TestBundledMintJob(t *testing.T) {
 		t.Errorf("the runner Deployment went from generation %d to %d; want one restart", gen, g)
 	}
 	calls := rails.calls()
-	if len(calls) != 2 || calls[1].state != "created" || !bytes.Contains(calls[1].secret, []byte(`"name":"gl-gitlab-runner-secret"`)) {
+	var given corev1.Secret
+	if len(calls) != 2 || calls[1].state != "created" || json.Unmarshal(calls[1].secret, &given) != nil || given.Name != "gl-gitlab-runner-secret" {
 		t.Errorf("gitlab-rails was asked %d times; want a wait, then a create with the Secret on stdin", len(calls))
 	}
 	if args, _ := os.ReadFile(filepath.Join(job.dir, "gitlab-rails.log")); !strings.HasPrefix(string(args), "runner /") ||
@@ -439,6 +441,41 @@ func TestBundledMintJob(t *testing.T) {
 	}
 	if calls := rails.calls(); calls[len(calls)-1].state != "adopted" || generation() != gen+1 {
 		t.Errorf("switching back: %s, generation %d -> %d; want adopted and one restart\n%s", calls[len(calls)-1].state, gen, generation(), out)
+	}
+}
+
+// TestBundledMintHelm4Install: Helm 4 installs the same mint path release (its post-renderer sees the
+// hooks too, and passes them through).
+func TestBundledMintHelm4Install(t *testing.T) {
+	cluster, ns := testenv.Cluster(t)
+	helm := testenv.NewHelm(t, 4)
+	installPlugin(t, helm)
+	res := helm.Run([]string{"KUBECONFIG=" + cluster.Kubeconfig}, "upgrade", "--install", "gl", chartPath("gitlab-8.6.2"), "-n", ns,
+		"--no-hooks", "--post-renderer", "runner-migrate-postrender")
+	if res.Err != nil {
+		t.Fatalf("helm upgrade --install: %v\n%s", res.Err, res.Stderr)
+	}
+	cs, err := cluster.Clientset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	jobs, err := cs.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=gl-gitlab-runner-mint"})
+	if err != nil || len(jobs.Items) != 1 || !mintJobName.MatchString(jobs.Items[0].Name) {
+		t.Fatalf("want the minting Job in the release: %v", err)
+	}
+	role, err := cs.RbacV1().Roles(ns).Get(ctx, "gl-gitlab-runner-mint", metav1.GetOptions{})
+	if err != nil || len(role.Rules) != 2 {
+		t.Fatalf("the Job's Role: %v", err)
+	}
+	d, err := cs.AppsV1().Deployments(ns).Get(ctx, "gl-gitlab-runner", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+		if e.Name == "REGISTER_LOCKED" {
+			t.Errorf("REGISTER_LOCKED=%q reached the 0.71 runner, which gitlab-runner refuses with an authentication token", e.Value)
+		}
 	}
 }
 

@@ -54,10 +54,11 @@ request() {
   [ "${status:0:1}" = 2 ]
 }
 
-# message is the API server's explanation in a Status answer (never a Secret's data).
+# message is the API server's explanation in a Status answer (never a Secret's data). The API server
+# indents its JSON for curl.
 message() {
-  local m=${body#*\"message\":\"}
-  [ "$m" != "$body" ] && printf '%s' "${m%%\"*}"
+  local pattern='"message":[[:space:]]*"([^"]*)"'
+  [[ $body =~ $pattern ]] && printf '%s' "${BASH_REMATCH[1]}"
 }
 
 # get NAME PATH WHAT: reads an object, waiting while the API server or the object is not there yet.
@@ -103,6 +104,7 @@ while :; do
     case $line in
     "runner-migrate-result "*) result=${line#runner-migrate-result } ;;
     "runner-migrate-secret-patch "*) patch=${line#runner-migrate-secret-patch } ;;
+    runner-migrate-*) log "gitlab-rails: a result line this script does not know (not shown)" ;;
     ?*) log "gitlab-rails: $line" ;;
     esac
   done
@@ -133,7 +135,8 @@ fi
 
 log "step 5/5: restart $RUNNER_MIGRATE_WORKLOAD once, so its pods register with the token"
 get "$RUNNER_MIGRATE_WORKLOAD" "$workload_path" "the runner the token is for"
-if [[ $body == *"\"runner-migrate.io/token-digest\":\"$digest\""* ]]; then
+carries_digest='"runner-migrate\.io/token-digest":[[:space:]]*"'"$digest"'"'
+if [[ $body =~ $carries_digest ]]; then
   log "$RUNNER_MIGRATE_WORKLOAD already runs with this token; not restarted"
 else
   restart="{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"runner-migrate.io/token-digest\":\"$digest\"}}}}}"
