@@ -1,0 +1,32 @@
+package gitlab
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/runner-migrate/runner-migrate/internal/token"
+)
+
+// TestRunnerNaming: the name the minting Job gets (RunnerNaming) is the one the API path gives the
+// runners it creates and looks for, whatever --release and --namespace say, so either path finds the
+// runner the other made.
+func TestRunnerNaming(t *testing.T) {
+	req := siteRequest(t, "https://gitlab.example.com", "GR1348941naming", "")
+	for _, cfg := range []struct{ release, namespace string }{{"", ""}, {"other", ""}, {"", "elsewhere"}} {
+		p, err := New(Config{Client: ClientConfig{Token: token.New("glpat-x")}, Release: cfg.release, Namespace: cfg.namespace})
+		if err != nil {
+			t.Fatal(err)
+		}
+		release := p.release(req)
+		description, marker := RunnerNaming(req, cfg.release, cfg.namespace)
+		if want := p.desired(req, release).description; description != want {
+			t.Errorf("%+v: description %q, the API path's %q", cfg, description, want)
+		}
+		if !strings.HasSuffix(description, marker) || !hasMarker(marker, release, req.Fingerprint()) {
+			t.Errorf("%+v: the marker %q is not the one the API path finds (%s, %s)", cfg, marker, release, req.Fingerprint())
+		}
+	}
+	if _, marker := RunnerNaming(req, "", ""); marker != "[runner-migrate ci/rel "+req.Fingerprint()+"]" {
+		t.Errorf("marker %q", marker)
+	}
+}
