@@ -70,17 +70,23 @@ func (RecogniseBundled) Filter(s *Stream) error {
 	if len(candidates) == 0 {
 		return nil
 	}
-	// The chart's own components carry no token strings, so Read left them unparsed.
-	s.parseWhere(func(raw []byte) bool {
-		return bytes.Contains(raw, []byte("toolbox")) || bytes.Contains(raw, []byte("webservice"))
-	})
+	// The chart's own components carry no token strings, so Read left them unparsed (the migrations
+	// Job excepted: it reads the registration token). Their names say what they are, at the top of
+	// the document. The webservice is looked for only when neither the toolbox nor the migrations Job
+	// is there.
+	s.parseWhere(func(raw []byte) bool { return bytes.Contains(documentHead(raw), []byte("toolbox")) })
+	webserviceParsed := false
 	for _, site := range candidates {
-		component := func(kind, app string) *Object { return s.component(kind, app, site) }
-		toolbox := component("Deployment", "toolbox")
-		webservice := component("Deployment", "webservice")
-		migrations := component("Job", "migrations")
-		if toolbox == nil && webservice == nil && migrations == nil {
-			continue
+		toolbox := s.component("Deployment", "toolbox", site)
+		migrations := s.component("Job", "migrations", site)
+		if toolbox == nil && migrations == nil {
+			if !webserviceParsed {
+				s.parseWhere(func(raw []byte) bool { return bytes.Contains(documentHead(raw), []byte("webservice")) })
+				webserviceParsed = true
+			}
+			if s.component("Deployment", "webservice", site) == nil {
+				continue
+			}
 		}
 		if site.SecretName != site.Release+"-gitlab-runner-secret" && !projectsRegistrationToken(migrations, site.SecretName) {
 			continue
@@ -130,6 +136,16 @@ func projectsRegistrationToken(job *Object, secret string) bool {
 		}
 	}
 	return false
+}
+
+// documentHead is the start of a document, where its kind, name and labels are: a scan for a name
+// reads that, not a whole 2 MB stream.
+func documentHead(raw []byte) []byte {
+	const head = 2048
+	if len(raw) > head {
+		return raw[:head]
+	}
+	return raw
 }
 
 // parseWhere parses the documents Read left unparsed whose bytes match, and adds their objects. A

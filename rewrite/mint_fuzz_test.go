@@ -42,3 +42,25 @@ func FuzzMint(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkMint is the mint path on the GitLab chart's render (9.9.1 fixture) among filler documents,
+// 2 MB in all: read, detect, recognise the bundled runner, add the Job, patch, write. Target: under
+// 20 ms per run, as for any post-render of that size.
+func BenchmarkMint(b *testing.B) {
+	gitlab, err := os.ReadFile("testdata/bundled/gitlab-9.9.1.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := append(benchStream(b, 270), append([]byte("---\n"), gitlab...)...)
+	if len(in) < 2<<20 {
+		b.Fatalf("stream has %d bytes, want 2 MB", len(in))
+	}
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		s, out, err := mintStream(in, BundledMint)
+		if err != nil || len(out) <= len(in) || s.Sites[len(s.Sites)-1].Bundled == nil {
+			b.Fatalf("the mint path did not add the Job (err %v)", err)
+		}
+	}
+}

@@ -110,16 +110,13 @@ func (m MintTokens) mint(s *Stream, site *Site) error {
 		return err
 	}
 	jobName := base + "-" + suffix
-	s.parseWhere(func(raw []byte) bool { return bytes.Contains(raw, []byte(jobName)) })
-	if s.find("Job", w.Namespace, jobName) == nil {
-		labels := mapping("app", str(base), "release", str(site.Release))
-		add := func(n *yaml.Node) { s.addGenerated(w, n) }
-		add(mintServiceAccount(base, w.Namespace, labels))
-		add(mintRole(base, w, site.SecretName, labels))
-		add(mintRoleBinding(base, w.Namespace, labels))
-		add(mintConfigMap(jobName, w.Namespace, labels))
-		add(mintJob(jobName, base, w.Namespace, labels, pod, toolboxContainer, env))
-	}
+	labels := mapping("app", str(base), "release", str(site.Release))
+	add := func(n *yaml.Node) { s.addGenerated(w, n) }
+	add(mintServiceAccount(base, w.Namespace, labels))
+	add(mintRole(base, w, site.SecretName, labels))
+	add(mintRoleBinding(base, w.Namespace, labels))
+	add(mintConfigMap(jobName, w.Namespace, labels))
+	add(mintJob(jobName, base, w.Namespace, labels, pod, toolboxContainer, env))
 	return site.waitForToken(base)
 }
 
