@@ -67,6 +67,10 @@ per distinct runner spec, reused on every later run. Its token lives in the live
 reads (read back through KUBECONFIG; --kube-context, HELM_KUBECONTEXT), or in --state-file where no
 cluster is reachable (helm template, GitOps).
 
+The GitLab chart's bundled runner: without an access token (--bundled-runner mint) a Job added to the
+release creates it inside the cluster and writes its token into the runner's Secret; api creates it
+through the GitLab API; skip leaves it as rendered.
+
 Every flag can also be set as RUNNER_MIGRATE_<FLAG> (e.g. RUNNER_MIGRATE_STATE_FILE), which is the
 way to configure "helm --post-renderer runner-migrate" without --post-renderer-args.`,
 		Args: cobra.NoArgs,
