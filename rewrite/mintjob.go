@@ -117,7 +117,8 @@ func (m MintTokens) mint(s *Stream, site *Site) error {
 	add(mintRoleBinding(base, w.Namespace, labels))
 	add(mintConfigMap(jobName, w.Namespace, labels))
 	add(mintJob(jobName, base, w.Namespace, labels, pod, toolboxContainer, env))
-	return site.waitForToken(base)
+	site.waitForToken(base)
+	return nil
 }
 
 // mintBaseName names the Job's ServiceAccount, Role and RoleBinding; the Job and its ConfigMap add a
@@ -235,10 +236,10 @@ func mintJob(name, serviceAccount, ns string, labels, toolboxPod, toolboxContain
 // register with it alone: with the registration token GitLab 17.0 and later answer 410 Gone, and the
 // pod would crash-loop. While it waits, the chart's liveness check passes (it counts a running
 // register-the-runner as alive).
-func (site *Site) waitForToken(job string) error {
+func (site *Site) waitForToken(job string) {
 	reg := lookup(site.Scripts.node, "data", "register-the-runner")
 	if reg == nil || strings.Contains(reg.Value, waitForTokenMarker) {
-		return nil
+		return
 	}
 	logs := "kubectl logs -l app=" + job
 	if ns := site.Workload.Namespace; ns != "" {
@@ -270,7 +271,6 @@ func (site *Site) waitForToken(job string) error {
 	}
 	lines := append(append(append([]string{}, sc.lines[:at]...), block, eol), sc.lines[at:]...)
 	site.Scripts.setBlockScalar(reg, strings.Join(lines, ""))
-	return nil
 }
 
 // addGenerated renders a new object after the workload it serves, under the workload's template name
