@@ -86,11 +86,13 @@ build_etcd() {
 }
 
 # system_packages makes sure the programs tests run from the system are there: Ruby (the minting Job's
-# script runs against a stand-in Rails), curl and bash (the Job's shell script). Installed with apt-get
-# when missing and this runs as root (CI); otherwise it says what to install.
+# script runs against a stand-in Rails), curl and bash (the Job's shell script), GNU time (the start-up
+# benchmark's resident set). Installed with apt-get when missing and this runs as root (CI); otherwise
+# it says what to install.
 system_packages() {
   local missing=()
   for cmd in ruby curl bash; do command -v "$cmd" >/dev/null || missing+=("$cmd"); done
+  [[ -x /usr/bin/time ]] || missing+=(time)
   [[ ${#missing[@]} -eq 0 ]] && return 0
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
     log "installing ${missing[*]} with apt-get"

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"sigs.k8s.io/kustomize/kyaml/yaml"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/runner-migrate/runner-migrate/internal/token"
 )
@@ -140,13 +140,33 @@ func (s *Stream) addSecret(site *Site) *Object {
 	return s.addGenerated(w, n)
 }
 
+// deepCopy copies a tree. An alias points at its anchor's copy (anchors come before their aliases
+// in a document), so a copy taken before edits still reads as the original did.
 func deepCopy(n *yaml.Node) *yaml.Node {
-	c := *n
-	c.Content = make([]*yaml.Node, len(n.Content))
-	for i, x := range n.Content {
-		c.Content[i] = deepCopy(x)
+	var anchors map[*yaml.Node]*yaml.Node
+	var cp func(*yaml.Node) *yaml.Node
+	cp = func(n *yaml.Node) *yaml.Node {
+		c := *n
+		if n.Anchor != "" {
+			if anchors == nil {
+				anchors = map[*yaml.Node]*yaml.Node{}
+			}
+			anchors[n] = &c
+		}
+		c.Content = make([]*yaml.Node, len(n.Content))
+		for i, x := range n.Content {
+			c.Content[i] = cp(x)
+		}
+		if n.Alias != nil {
+			if a, ok := anchors[n.Alias]; ok {
+				c.Alias = a
+			} else {
+				c.Alias = cp(n.Alias)
+			}
+		}
+		return &c
 	}
-	return &c
+	return cp(n)
 }
 
 // PatchScripts removes from the chart's scripts what stops a pod registering with an authentication
