@@ -14,7 +14,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/runner-migrate/runner-migrate/internal/gitlab"
 	"github.com/runner-migrate/runner-migrate/internal/token"
@@ -25,24 +24,10 @@ import (
 // ErrNoCluster means no kubeconfig (nor in-cluster service account) names a cluster.
 var ErrNoCluster = errors.New("no Kubernetes cluster is configured (KUBECONFIG, ~/.kube/config or in-cluster)")
 
-// Config loads the Kubernetes client configuration the way Helm and kubectl do: KUBECONFIG or
-// ~/.kube/config, the given context (else HELM_KUBECONTEXT, else the current one), or the in-cluster
-// service account. It returns the context's namespace too.
+// Config loads the Kubernetes client configuration for a kubeconfig context (empty: the current one);
+// Target.Config has the details.
 func Config(kubeContext string) (*rest.Config, string, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: kubeContext})
-	cfg, err := cc.ClientConfig()
-	if clientcmd.IsEmptyConfig(err) {
-		if in, ierr := rest.InClusterConfig(); ierr == nil {
-			return in, "", nil
-		}
-		return nil, "", ErrNoCluster
-	}
-	if err != nil {
-		return nil, "", fmt.Errorf("loading the kubeconfig: %w", err)
-	}
-	ns, _, _ := cc.Namespace()
-	return cfg, ns, nil
+	return Target{Context: kubeContext}.Config()
 }
 
 // LiveSecrets is the gitlab.Store of tokens in the live Secrets the runner pods read. Helm writes
