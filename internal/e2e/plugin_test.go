@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -440,6 +442,22 @@ func TestPluginDist(t *testing.T) {
 		}
 		res = mustRun(t, h, withToken, append(render, postRenderPlugin)...)
 		golden(t, filepath.Join("helm4", "gitlab-runner-0.86.0", "legacy.yaml"), res.Stdout)
+	})
+
+	t.Run("from an HTTP URL", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/gzip") // what release hosts send for .tgz
+			http.ServeFile(w, r, filepath.Join(dist, filepath.Base(r.URL.Path)))
+		}))
+		defer srv.Close()
+		url := srv.URL + "/" + cliPlugin + suffix
+		h4 := testenv.NewHelm(t, 4)
+		mustRun(t, h4, noGo, "plugin", "install", url, "--verify=false")
+		mustRun(t, h4, noGo, cliPlugin, "version")
+		// Helm 3 wants plugin.yaml at the top of an HTTP tarball; the README says to unpack instead.
+		if res := testenv.NewHelm(t, 3).Run(noGo, "plugin", "install", url); res.Err == nil || !bytes.Contains(res.Stderr, []byte("plugin.yaml")) {
+			t.Errorf("Helm 3 installed an HTTP tarball with the plugin in a directory (%v), the README says it does not:\n%s", res.Err, res.Stderr)
+		}
 	})
 
 	t.Run("Helm 3 from the unpacked tarball", func(t *testing.T) {
