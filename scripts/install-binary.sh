@@ -45,7 +45,7 @@ if [ -n "$root" ] && command -v git >/dev/null 2>&1 && [ "$(git -C "$root" rev-p
 	fi
 fi
 
-have_version= have_commit=
+have_version='' have_commit=''
 if [ -x "$bin" ]; then
 	# HELM_BIN empty: no need for the Helm version here.
 	info=$(HELM_BIN='' "$bin" version </dev/null 2>/dev/null) || info=
