@@ -36,6 +36,7 @@ bench:
 
 fuzz:
 	$(GO) test ./rewrite -run '^$$' -fuzz FuzzRewrite -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/lint/values -run '^$$' -fuzz FuzzScanMatchesYAML -fuzztime $(FUZZTIME)
 
 lint:
 	@unformatted=$$(gofmt -l $(GOFILES)); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi

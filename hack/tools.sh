@@ -86,6 +86,13 @@ build_etcd() {
 }
 
 mkdir -p "$TOOLS_DIR"
+# One build at a time: test binaries started together (go test ./...) all ask for the tools, and
+# parallel cold builds of kube-apiserver would only compete for the same CPUs.
+exec 9>"$TOOLS_DIR/.lock"
+if ! flock -n 9; then
+  log "another hack/tools.sh is building; waiting for it"
+  flock 9
+fi
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=(helm3 helm4 etcd kube-apiserver)
 for t in "${targets[@]}"; do

@@ -35,7 +35,7 @@ type TokenState int
 
 const (
 	TokenUnknown        TokenState = iota // the token lives where the manifests do not show it
-	TokenMissing                          // the pod's token source holds no token at all
+	TokenMissing                          // the pod's token source holds no token at all: left alone
 	TokenLegacy                           // a registration token: GitLab 17.0+ answers 410 Gone
 	TokenRunner                           // a runner token from an earlier legacy registration (no glrt- prefix): still accepted
 	TokenAuthentication                   // a runner authentication token (glrt-)
@@ -74,12 +74,17 @@ type Site struct {
 
 	Release string // the Helm release, from the chart's labels; "" when they do not say
 
+	// registrationSlot: the release's glrt- token sits in runner-registration-token only, so it reaches
+	// register as REGISTRATION_TOKEN.
+	registrationSlot bool
+
 	// AuthToken is the authentication token the site is migrated to; the patch filters act on sites
 	// that have one. RunnerID and TokenExpiresAt are recorded with it when known; Placeholder marks a
 	// dry run's stand-in token.
 	AuthToken      token.Token
 	RunnerID       int64
 	TokenExpiresAt *time.Time
+	GitLabURL      string // the GitLab API address the runner lives on, when known
 	Placeholder    bool
 
 	pod         *yaml.Node
@@ -88,10 +93,20 @@ type Site struct {
 	secretField string     // "name" or "secretName"
 }
 
-// Migratable reports whether the site registers with something other than an authentication token, so a
-// token would have to be supplied to migrate it.
+// Migratable reports whether the site registers with a legacy registration token, or reads its token
+// from where the manifests do not show it, so a token would have to be supplied to migrate it. A runner
+// whose manifests hold no token at all is not: it could not register as rendered, and giving it a
+// token (or creating a runner in GitLab for it) is nothing its owner asked for.
 func (s *Site) Migratable() bool {
-	return s.State == TokenLegacy || s.State == TokenUnknown || s.State == TokenMissing
+	return s.State == TokenLegacy || s.State == TokenUnknown
+}
+
+// NeedsRepair reports whether the site keeps a token of its own (an authentication token, or a runner
+// token that may be a placeholder a pipeline fills with one) but passes register settings that
+// gitlab-runner refuses with an authentication token. The patches remove those settings, as for
+// migrated runners, and leave the token alone.
+func (s *Site) NeedsRepair() bool {
+	return s.AuthToken.IsZero() && (s.State == TokenAuthentication || s.State == TokenRunner) && len(s.RefusedAtRegistration()) > 0
 }
 
 // TokenSecret names the Secret the pod reads its token from once migrated: the release's own token
@@ -111,8 +126,8 @@ func (s *Site) registerScript() string {
 }
 
 // RefusedAtRegistration lists the refused settings that would reach `gitlab-runner register` with an
-// authentication token in runner-token: all of Refused, less what the chart's own run-time check
-// drops (0.74 and later: run-untagged, access level, locked, tags; never the maximum timeout).
+// authentication token: all of Refused, less what the chart's own run-time check drops (0.74 and
+// later: run-untagged, access level, locked, tags; never the maximum timeout).
 func (s *Site) RefusedAtRegistration() []string {
 	if !s.dropsRefusedAtRuntime() {
 		return s.Refused
@@ -128,10 +143,54 @@ func (s *Site) RefusedAtRegistration() []string {
 	return out
 }
 
-// dropsRefusedAtRuntime: the chart's own check removes run-untagged, access-level, locked and tags.
-// Trust it only when the script really carries the check (a fork could lack it).
+// SettingsForGitLab describes the refused settings that reach register as GitLab's runner settings
+// name them, with the values the manifests give them: what to set on the runner in GitLab instead.
+func (s *Site) SettingsForGitLab() string {
+	var out []string
+	for _, r := range s.RefusedAtRegistration() {
+		var d string
+		switch strings.TrimPrefix(r, "env ") {
+		case "--tag-list", "RUNNER_TAG_LIST":
+			d = "tags: " + strings.Join(s.Spec.Tags, ", ")
+			if len(s.Spec.Tags) == 0 {
+				d = "tags: none"
+			}
+		case "--run-untagged", "REGISTER_RUN_UNTAGGED":
+			d = fmt.Sprintf("run untagged jobs: %t", s.Spec.RunUntagged)
+		case "--locked", "REGISTER_LOCKED":
+			d = fmt.Sprintf("lock to current projects: %t", s.Spec.Locked)
+		case "--access-level", "REGISTER_ACCESS_LEVEL":
+			d = fmt.Sprintf("protected: %t", s.Spec.AccessLevel == AccessRefProtected)
+		case "--maximum-timeout", "REGISTER_MAXIMUM_TIMEOUT":
+			d = fmt.Sprintf("maximum job timeout: %ds", s.Spec.MaximumTimeout)
+		case "--paused", "REGISTER_PAUSED":
+			d = fmt.Sprintf("paused: %t", s.Spec.Paused)
+		case "--maintenance-note", "REGISTER_MAINTENANCE_NOTE":
+			d = fmt.Sprintf("maintenance note: %q", s.Spec.MaintenanceNote)
+		}
+		if d != "" && !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// dropsRefusedAtRuntime: the chart's own check removes run-untagged, access-level, locked and tags
+// when the variable it tests holds the authentication token. Trust it only when the script really
+// carries the check (a fork could lack it).
 func (s *Site) dropsRefusedAtRuntime() bool {
-	return s.Generation.DropsRefusedSettings() && strings.Contains(s.registerScript(), runtimeCheck("CI_SERVER_TOKEN"))
+	v := s.Generation.RuntimeDetection
+	return v != "" && v == s.tokenVariable() && strings.Contains(s.registerScript(), runtimeCheck(v))
+}
+
+// tokenVariable names the env var that brings register the authentication token: CI_SERVER_TOKEN
+// (runner-token) once migrated, REGISTRATION_TOKEN where the release put its own glrt- token in the
+// registration slot only.
+func (s *Site) tokenVariable() string {
+	if s.AuthToken.IsZero() && s.registrationSlot {
+		return "REGISTRATION_TOKEN"
+	}
+	return "CI_SERVER_TOKEN"
 }
 
 func (o *Object) nodeOrNil() *yaml.Node {
@@ -147,6 +206,7 @@ type Detect struct{}
 // Filter implements Filter.
 func (Detect) Filter(s *Stream) error {
 	var errs []error
+	checked := map[*Object]bool{}
 	for _, o := range s.objects {
 		if o.Kind != "Deployment" && o.Kind != "StatefulSet" {
 			continue
@@ -157,6 +217,7 @@ func (Detect) Filter(s *Stream) error {
 		}
 		if site != nil {
 			s.Sites = append(s.Sites, site)
+			errs = append(errs, s.unambiguous(site, checked))
 		}
 	}
 	return errors.Join(errs...)
@@ -220,12 +281,15 @@ func (s *Stream) detect(o *Object) (*Site, error) {
 		return site, err
 	}
 	site.Refused = site.refusedSettings()
-	if !site.Migratable() {
-		return site, nil
-	}
 	spec, err := site.deriveSpec()
-	site.Spec = spec
-	return site, err
+	switch {
+	case site.Migratable():
+		site.Spec = spec
+		return site, err
+	case site.NeedsRepair():
+		site.Spec = spec // what to set in GitLab; a setting read from a reference is removed all the same
+	}
+	return site, nil
 }
 
 // findSecretSource finds the Secret the pod reads its tokens from and returns its volume's name: a
@@ -338,9 +402,9 @@ func (s *Stream) readToken(site *Site) error {
 			site.State = TokenUnknown
 			return nil
 		}
-		site.State = classify(reg, run)
-		if site.State == TokenLegacy {
-			site.LegacyToken = reg
+		site.setState(reg, run)
+		if site.State == TokenMissing && field(site.container, "envFrom") != nil {
+			site.State = TokenUnknown // envFrom may bring the token from a Secret or ConfigMap the manifests do not show
 		}
 		return nil
 	}
@@ -358,11 +422,93 @@ func (s *Stream) readToken(site *Site) error {
 	if err != nil {
 		return err
 	}
-	site.State = classify(reg, run)
-	if site.State == TokenLegacy {
-		site.LegacyToken = reg
-	}
+	site.setState(reg, run)
 	return nil
+}
+
+// setState classifies the tokens of the two slots.
+func (site *Site) setState(registration, runner token.Token) {
+	site.State = classify(registration, runner)
+	switch site.State {
+	case TokenLegacy:
+		site.LegacyToken = registration
+	case TokenAuthentication:
+		site.registrationSlot = !runner.IsAuthentication()
+	}
+}
+
+// envSettings are the env vars runner-migrate reads or removes: the tokens and the register settings.
+var envSettings = append([]string{"REGISTRATION_TOKEN", "CI_SERVER_TOKEN", "CI_SERVER_URL", "RUNNER_NAME"}, refusedEnv...)
+
+// unambiguous fails on what a runner's manifests say twice: a key repeated in a mapping of its
+// workload, ConfigMap or token Secret (YAML leaves the winner to the reader, so runner-migrate, Helm and
+// the API server may each read another value, and a legacy token could survive the migration), or a
+// token or register setting repeated in the runner container's env. Objects shared by several sites
+// are checked once.
+func (s *Stream) unambiguous(site *Site, checked map[*Object]bool) error {
+	objs := []*Object{site.Workload, site.Scripts, site.Secret}
+	env := items(field(site.container, "env"))
+	for _, e := range env {
+		if ref := lookup(e, "valueFrom", "secretKeyRef"); ref != nil {
+			objs = append(objs, s.find("Secret", site.Workload.Namespace, scalar(field(ref, "name"))))
+		}
+	}
+	var errs []error
+	for _, o := range objs {
+		if o != nil && !checked[o] {
+			checked[o] = true
+			errs = append(errs, duplicateKeys(o, o.node, ""))
+		}
+	}
+	first := map[string]*yaml.Node{}
+	for _, e := range env {
+		name := scalar(field(e, "name"))
+		if !slices.Contains(envSettings, name) {
+			continue
+		}
+		if prev, ok := first[name]; ok {
+			errs = append(errs, &Error{Object: site.Workload.Ref, Line: site.Workload.Line(e),
+				Field:   fmt.Sprintf("spec.template.spec.containers[%s].env[%s]", site.ContainerName(), name),
+				Problem: fmt.Sprintf("%s is set twice (lines %d and %d): Kubernetes takes the last, and which one runner-migrate should migrate is a guess", name, site.Workload.Line(prev), site.Workload.Line(e)),
+				Fix:     "set it once: the chart's own setting and envVars or extraEnv can both render it"})
+			continue
+		}
+		first[name] = e
+	}
+	return errors.Join(errs...)
+}
+
+// duplicateKeys reports the keys that a mapping inside n repeats.
+func duplicateKeys(o *Object, n *yaml.Node, path string) error {
+	var errs []error
+	switch n.Kind {
+	case yaml.MappingNode:
+		seen := map[string]*yaml.Node{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			p := k.Value
+			if path != "" {
+				p = path + "." + k.Value
+			}
+			if prev, ok := seen[k.Value]; ok && k.Value != "<<" {
+				errs = append(errs, &Error{Object: o.Ref, Line: o.Line(k), Field: p,
+					Problem: fmt.Sprintf("the key appears twice (lines %d and %d), so which value counts depends on who reads it", o.Line(prev), o.Line(k)),
+					Fix:     "remove one of them from the chart template or the values that render it"})
+				continue
+			}
+			seen[k.Value] = k
+			errs = append(errs, duplicateKeys(o, n.Content[i+1], p))
+		}
+	case yaml.SequenceNode:
+		for i, it := range n.Content {
+			name := scalar(field(it, "name"))
+			if name == "" {
+				name = fmt.Sprint(i)
+			}
+			errs = append(errs, duplicateKeys(o, it, fmt.Sprintf("%s[%s]", path, name)))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // TokenValues lists the tokens the runner sites' carriers hold (registration and runner tokens, in

@@ -23,7 +23,7 @@ func (e *Error) Error() string {
 	case e.Object.Kind != "":
 		b.WriteString(e.Object.String())
 	case e.Line > 0:
-		fmt.Fprintf(&b, "document at line %d", e.Line)
+		fmt.Fprintf(&b, "line %d", e.Line)
 	}
 	if e.Field != "" {
 		if b.Len() > 0 {

@@ -27,14 +27,25 @@ func (p Pipeline) Filter(s *Stream) error {
 	return nil
 }
 
-// Patches are the filters that migrate every site holding an AuthToken, in the order they must run.
+// Patches are the filters that migrate every site holding an AuthToken, and repair those that keep a
+// token of their own but pass settings GitLab refuses with it, in the order they must run.
 var Patches = Pipeline{PatchTokenCarrier{}, PatchScripts{}, PatchEnv{}, RollPods{}}
 
 // eachMigrating runs fn for every site that has a token to migrate to, and joins the errors.
 func eachMigrating(s *Stream, fn func(*Site) error) error {
+	return each(s, func(site *Site) bool { return !site.AuthToken.IsZero() }, fn)
+}
+
+// eachFixing runs fn for every site whose register settings the patches fix: those migrating, and
+// those that need repair (Site.NeedsRepair).
+func eachFixing(s *Stream, fn func(*Site) error) error {
+	return each(s, func(site *Site) bool { return !site.AuthToken.IsZero() || site.NeedsRepair() }, fn)
+}
+
+func each(s *Stream, pick func(*Site) bool, fn func(*Site) error) error {
 	var errs []error
 	for _, site := range s.Sites {
-		if site.AuthToken.IsZero() {
+		if !pick(site) {
 			continue
 		}
 		if err := fn(site); err != nil {

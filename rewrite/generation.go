@@ -27,10 +27,6 @@ type Generation struct {
 	RuntimeDetection string
 }
 
-// DropsRefusedSettings reports whether the chart's own run-time check removes the run-untagged,
-// access-level, locked and tag-list settings once runner-token holds an authentication token.
-func (g Generation) DropsRefusedSettings() bool { return g.RuntimeDetection == "CI_SERVER_TOKEN" }
-
 var generations = []Generation{
 	{Name: "<0.34", from: Version{0, 0, 0}, InitContainerCopy: true},
 	{Name: "0.34-0.40", from: Version{0, 34, 0}, InitContainerCopy: true, ReplicasGuard: true},

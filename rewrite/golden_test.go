@@ -69,25 +69,30 @@ func compareGolden(t *testing.T, path string, got []byte) {
 // migrateAll detects the sites, gives each migratable one the token, and patches. It returns what
 // detection found, described before patching.
 func migrateAll(data []byte, t token.Token) (string, []byte, error) {
+	s, found, err := migrateStream(data, t)
+	if err != nil {
+		return found, nil, err
+	}
+	out, err := s.Bytes()
+	return found, out, err
+}
+
+func migrateStream(data []byte, t token.Token) (*Stream, string, error) {
 	s, err := Read(data)
 	if err != nil {
-		return "", nil, err
+		return nil, "", err
 	}
 	err = (Detect{}).Filter(s)
 	found := describe(s.Sites)
 	if err != nil {
-		return found, nil, err
+		return nil, found, err
 	}
 	for _, site := range s.Sites {
 		if site.Migratable() {
 			site.AuthToken = t
 		}
 	}
-	if err := Patches.Filter(s); err != nil {
-		return found, nil, err
-	}
-	out, err := s.Bytes()
-	return found, out, err
+	return s, found, Patches.Filter(s)
 }
 
 func describe(sites []*Site) string {
@@ -101,6 +106,32 @@ func describe(sites []*Site) string {
 		if len(s.Refused) > 0 {
 			fmt.Fprintf(&b, "  refused: %s\n", strings.Join(s.Refused, ", "))
 		}
+		if s.NeedsRepair() {
+			fmt.Fprintf(&b, "  repair: removes %s; set in GitLab: %s\n", strings.Join(s.RefusedAtRegistration(), ", "), s.SettingsForGitLab())
+		}
 	}
 	return b.String()
+}
+
+// TestGoldenSplices: every document the golden cases change is written by splicing its edits into
+// the bytes it came with, never by encoding it whole (which shows in a diff as every line changed).
+func TestGoldenSplices(t *testing.T) {
+	inputs, _ := filepath.Glob("testdata/*/in.yaml")
+	for _, in := range inputs {
+		data, err := os.ReadFile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _, err := migrateStream(data, token.New(goldenToken))
+		if err != nil {
+			continue // the error cases
+		}
+		for _, d := range s.docs {
+			if d.changed && !d.generated {
+				if _, ok := d.splice(); !ok {
+					t.Errorf("%s: the document at line %d was encoded whole", in, d.line)
+				}
+			}
+		}
+	}
 }

@@ -91,6 +91,9 @@ func ensureSeq(n *yaml.Node, key string) *yaml.Node {
 
 func ensure(n *yaml.Node, key string, kind yaml.Kind, tag string) *yaml.Node {
 	if c := field(n, key); c != nil && c.Kind == kind {
+		if len(c.Content) == 0 {
+			c.Style &^= yaml.FlowStyle // `{}` about to gain content reads better as a block
+		}
 		return c
 	}
 	c := &yaml.Node{Kind: kind, Tag: tag}

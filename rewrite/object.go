@@ -34,18 +34,16 @@ func (o *Object) Line(n *yaml.Node) int {
 	return o.doc.bodyLine(n.Line)
 }
 
-// markChanged records a change to the object's structure: the document will be encoded again.
-func (o *Object) markChanged() { o.doc.changed, o.doc.reencode = true, true }
+// markChanged records that the object's tree was edited, so its document is written anew (see splice).
+func (o *Object) markChanged() { o.doc.changed = true }
 
-// setBlockScalar changes the value of a block scalar (a script in a ConfigMap). Such edits are
-// spliced into the document's bytes, so the rest of it stays exactly as it was.
-func (o *Object) setBlockScalar(n *yaml.Node, v string) {
+// setScalar changes a scalar's value in place (a script in a ConfigMap).
+func (o *Object) setScalar(n *yaml.Node, v string) {
 	if n.Value == v {
 		return
 	}
 	n.Value = v
-	o.doc.changed = true
-	o.doc.edits = append(o.doc.edits, n)
+	o.markChanged()
 }
 
 // objectsOf lists the objects of a parsed document; List kinds yield their items.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -20,19 +21,28 @@ const (
 	AnnotationRunnerID       = "runner-migrate.io/runner-id"
 	AnnotationTokenExpiresAt = "runner-migrate.io/token-expires-at"
 	AnnotationPlaceholder    = "runner-migrate.io/placeholder-token"
+	AnnotationGitLabURL      = "runner-migrate.io/gitlab-url"
+	// AnnotationRemovedSettings lists, on the pod template of a runner that keeps its own token, the
+	// register settings runner-migrate removed because GitLab refuses them with an authentication token.
+	AnnotationRemovedSettings = "runner-migrate.io/removed-settings"
 	// helmPostrenderFilename is Helm 4's record of which template a document came from.
 	helmPostrenderFilename = "postrenderer.helm.sh/postrender-filename"
 )
 
 // PatchTokenCarrier puts the authentication token where the pod reads it: runner-token holds it and
 // runner-registration-token is "" (both keys stay, the projected volume lists both). A Secret the
-// stream does not hold is replaced by a new one, and so is a token given through env vars.
+// stream does not hold is replaced by a new one, and so is a token given through env vars. Token env
+// vars go in every case: beside a Secret the entrypoint's files override them, so all they would still
+// do is keep the legacy token in plain text in the manifests and the release.
 type PatchTokenCarrier struct{}
 
 // Filter implements Filter.
 func (PatchTokenCarrier) Filter(s *Stream) error {
 	written := map[*Object]*Site{}
 	return eachMigrating(s, func(site *Site) error {
+		if removeEnv(field(site.container, "env"), "REGISTRATION_TOKEN", "CI_SERVER_TOKEN") {
+			site.Workload.markChanged()
+		}
 		switch site.Carrier {
 		case CarrierSecret:
 			if other, ok := written[site.Secret]; ok {
@@ -57,7 +67,6 @@ func (PatchTokenCarrier) Filter(s *Stream) error {
 			secret := s.addSecret(site)
 			site.SecretName, site.Secret = secret.Name, secret
 			env := ensureSeq(site.container, "env")
-			removeEnv(env, "REGISTRATION_TOKEN", "CI_SERVER_TOKEN")
 			ref := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 			setField(ref, "name", str(secret.Name))
 			setField(ref, "key", str(KeyRunnerToken))
@@ -96,6 +105,9 @@ func annotateState(obj *yaml.Node, site *Site) {
 func annotateRunner(obj *yaml.Node, site *Site) {
 	if site.RunnerID > 0 {
 		setAnnotation(obj, AnnotationRunnerID, strconv.FormatInt(site.RunnerID, 10))
+	}
+	if site.GitLabURL != "" {
+		setAnnotation(obj, AnnotationGitLabURL, site.GitLabURL)
 	}
 	if site.TokenExpiresAt != nil {
 		setAnnotation(obj, AnnotationTokenExpiresAt, site.TokenExpiresAt.UTC().Format(time.RFC3339))
@@ -138,7 +150,7 @@ func (s *Stream) addSecret(site *Site) *Object {
 		}
 	}
 	doc := &Document{header: header, root: &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{n}},
-		line: w.doc.line, changed: true, reencode: true, generated: true}
+		line: w.doc.line, changed: true, generated: true}
 	s.insertAfter(w.doc, doc)
 	obj := newObject(doc, n)
 	s.objects = append(s.objects, obj)
@@ -156,16 +168,18 @@ func deepCopy(n *yaml.Node) *yaml.Node {
 
 // PatchScripts removes from the chart's scripts what stops a pod registering with an authentication
 // token: refused register options (and the shell variables that feed them, unless the chart's own
-// run-time check blanks those) and the 0.34-0.53 replicas guard.
+// run-time check blanks those) and, when migrating, the 0.34-0.53 replicas guard (a release that
+// already holds a runner token passed the chart's own replicas check).
 type PatchScripts struct{}
 
 // Filter implements Filter.
 func (PatchScripts) Filter(s *Stream) error {
 	done := map[*Object]bool{}
-	return eachMigrating(s, func(site *Site) error {
+	return eachFixing(s, func(site *Site) error {
+		migrating := !site.AuthToken.IsZero()
 		if site.Scripts == nil {
-			if len(site.Refused) == 0 {
-				return nil
+			if len(site.Refused) == 0 || !migrating {
+				return nil // without the script, only env vars carry refused settings: PatchEnv's part
 			}
 			return &Error{Object: site.Workload.Ref, Field: "spec.template.spec.volumes",
 				Problem: "the ConfigMap with the register script is not in the rendered manifests, so runner-migrate cannot remove the register options GitLab refuses",
@@ -183,10 +197,10 @@ func (PatchScripts) Filter(s *Stream) error {
 				removed = append(removed, sc.blankRefusedAssignments()...)
 			}
 			if len(removed) > 0 {
-				site.Scripts.setBlockScalar(reg, sc.String())
+				site.Scripts.setScalar(reg, sc.String())
 			}
 		}
-		if entry := field(data, "entrypoint"); entry != nil {
+		if entry := field(data, "entrypoint"); entry != nil && migrating {
 			sc := parseScript(entry.Value)
 			removed, err := sc.removeReplicasGuard()
 			if err != nil {
@@ -194,7 +208,7 @@ func (PatchScripts) Filter(s *Stream) error {
 					Fix: "remove the block that exits when CI_SERVER_TOKEN is set and replicas is not 1"}
 			}
 			if removed {
-				site.Scripts.setBlockScalar(entry, sc.String())
+				site.Scripts.setScalar(entry, sc.String())
 			}
 		}
 		return nil
@@ -208,7 +222,7 @@ type PatchEnv struct{}
 
 // Filter implements Filter.
 func (PatchEnv) Filter(s *Stream) error {
-	return eachMigrating(s, func(site *Site) error {
+	return eachFixing(s, func(site *Site) error {
 		env := envOf(site.container)
 		var names []string
 		for _, name := range refusedEnv {
@@ -243,19 +257,24 @@ func removeEnv(env *yaml.Node, names ...string) bool {
 	return changed
 }
 
-// RollPods annotates the pod template with the spec fingerprint and a digest of the token, so pods
-// roll when the token changes (the chart's checksum/secrets hashes the template, not the token).
+// RollPods annotates the pod template so pods roll when what they register with changes (the chart's
+// checksum annotations hash its templates, not what a post-renderer makes of them): with the spec
+// fingerprint and a digest of the token when migrating, with the settings removed when repairing.
 type RollPods struct{}
 
 // Filter implements Filter.
 func (RollPods) Filter(s *Stream) error {
-	return eachMigrating(s, func(site *Site) error {
+	return eachFixing(s, func(site *Site) error {
 		template := lookup(site.Workload.node, "spec", "template")
 		if field(template, "metadata") == nil {
 			// Put new pod metadata where people expect it, before the pod spec.
 			template.Content = append([]*yaml.Node{str("metadata"), {Kind: yaml.MappingNode, Tag: "!!map"}}, template.Content...)
 		}
-		annotateState(template, site)
+		if site.AuthToken.IsZero() {
+			setAnnotation(template, AnnotationRemovedSettings, strings.Join(site.RefusedAtRegistration(), ", "))
+		} else {
+			annotateState(template, site)
+		}
 		site.Workload.markChanged()
 		return nil
 	})

@@ -2,9 +2,14 @@ package rewrite
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -32,10 +37,8 @@ type Document struct {
 
 	header    []byte     // separator line and leading comments, kept verbatim when re-encoding
 	root      *yaml.Node // parsed body (a DocumentNode); nil when the document was not parsed
-	changed   bool
-	reencode  bool         // changed in its structure, so it must be encoded again
-	edits     []*yaml.Node // block scalars whose value changed, spliced into raw when nothing else did
-	generated bool         // added by runner-migrate, not read
+	changed   bool       // root was edited: the document is written by splicing the edits into raw
+	generated bool       // added by runner-migrate, not read: encoded as a whole
 }
 
 // Line is the 1-based line in the stream where the document starts.
@@ -51,8 +54,11 @@ type Stream struct {
 }
 
 // Read splits data into documents and parses those that may belong to a runner deployment.
-// Documents that are not parsed are never rejected: their bytes pass through untouched.
+// Documents that are not parsed pass through untouched, but the stream as a whole must be text.
 func Read(data []byte) (*Stream, error) {
+	if err := checkText(data); err != nil {
+		return nil, err
+	}
 	s := &Stream{docs: split(data)}
 	var errs []error
 	for _, d := range s.docs {
@@ -66,6 +72,45 @@ func Read(data []byte) (*Stream, error) {
 		s.objects = append(s.objects, objectsOf(d)...)
 	}
 	return s, errors.Join(errs...)
+}
+
+// checkText rejects input that is not YAML text (UTF-8 without control characters other than tab and
+// line ends): binary or otherwise encoded bytes are no manifest stream, even where they would pass
+// through unparsed. Eight printable ASCII bytes at a time take one test.
+func checkText(data []byte) error {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for i := 0; i < len(data); {
+		if i+8 <= len(data) {
+			w := binary.LittleEndian.Uint64(data[i:])
+			del := w ^ 0x7f*ones
+			if w&highs == 0 && (w-0x20*ones)&^w&highs == 0 && (del-ones)&^del&highs == 0 {
+				i += 8
+				continue
+			}
+		}
+		c := data[i]
+		if c >= 0x20 && c < 0x7f || c == '\n' || c == '\t' || c == '\r' {
+			i++
+			continue
+		}
+		what := fmt.Sprintf("the control character %#02x", c)
+		switch {
+		case c == 0:
+			what = "a NUL byte"
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRune(data[i:])
+			if r != utf8.RuneError || size > 1 {
+				i += size
+				continue
+			}
+			what = fmt.Sprintf("a byte that is not UTF-8 (%#02x)", c)
+		}
+		line := 1 + bytes.Count(data[:i], []byte("\n"))
+		column := 1 + utf8.RuneCount(data[bytes.LastIndexByte(data[:i], '\n')+1:i])
+		return &Error{Line: line, Problem: fmt.Sprintf("the input is not text: %s at column %d (byte %d of the stream)", what, column, i),
+			Fix: "give runner-migrate the manifests Helm rendered, as UTF-8 text"}
+	}
+	return nil
 }
 
 // split cuts data at document separator lines (`---` followed by nothing, a blank or a comment).
@@ -105,7 +150,21 @@ func isSeparator(line []byte) bool {
 	return len(line) == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r'
 }
 
+// markerHints are substrings of the markers with rare first bytes ('-', '/', '_'), which the byte
+// search skips through faster than the markers' own ('r', 'c'): a document without any hint holds no
+// marker.
+var markerHints = [][]byte{[]byte("-token"), []byte("-the-runner"), []byte("/entrypoint"), []byte("_TOKEN")}
+
 func isCandidate(raw []byte) bool {
+	hinted := false
+	for _, h := range markerHints {
+		if hinted = bytes.Contains(raw, h); hinted {
+			break
+		}
+	}
+	if !hinted {
+		return false
+	}
 	for _, m := range candidateMarkers {
 		if bytes.Contains(raw, m) {
 			return true
@@ -159,16 +218,65 @@ func (d *Document) parse() error {
 	dec := yaml.NewDecoder(bytes.NewReader(body))
 	var root yaml.Node
 	if err := dec.Decode(&root); err != nil {
-		return &Error{Line: d.line + bytes.Count(header, []byte("\n")), Problem: "the document is not valid YAML: " + err.Error(),
+		line, msg := YAMLErrorLine(body, err)
+		return &Error{Line: d.bodyLine(line), Problem: fmt.Sprintf("not valid YAML (in the document that starts at line %d): %s", d.line, msg),
 			Fix: "fix the chart template or values that rendered it"}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err != io.EOF {
-		return &Error{Line: d.line, Problem: "the document holds more than one YAML document (a `...` end marker?)",
+		line := 0
+		if i := bytes.Index(append([]byte("\n"), body...), []byte("\n...")); i >= 0 {
+			line = bytes.Count(body[:i], []byte("\n")) + 1
+		}
+		return &Error{Line: d.bodyLine(line), Problem: fmt.Sprintf("the document that starts at line %d holds more than one YAML document (a `...` end marker?)", d.line),
 			Fix: "separate documents with `---` lines"}
 	}
 	d.root = &root
 	return nil
+}
+
+var yamlErrorAt = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// YAMLErrorLine returns the 1-based line of a YAML decoding error in data, and its message without
+// the position. The library reports scanner errors at their line but parser errors at the line before
+// the construct they were parsing (it counts those from 0), which can be far above the line to fix; so
+// the line is the first at which data, cut after it, fails the same way (a binary search: once a cut
+// fails, longer ones do too).
+func YAMLErrorLine(data []byte, err error) (int, string) {
+	reported, msg := splitYAMLError(err)
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	failsAt := func(n int) bool {
+		var doc yaml.Node
+		e := yaml.NewDecoder(bytes.NewReader(bytes.Join(lines[:n], nil))).Decode(&doc)
+		if e == nil {
+			return false
+		}
+		_, m := splitYAMLError(e)
+		return m == msg
+	}
+	lo, hi := max(reported, 1), len(lines)
+	if lo > hi || !failsAt(hi) {
+		return reported, msg
+	}
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if failsAt(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo, msg
+}
+
+// splitYAMLError splits a YAML error into the line it reports (the library leaves a 0 out) and its message.
+func splitYAMLError(err error) (int, string) {
+	m := yamlErrorAt.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 1, strings.TrimPrefix(err.Error(), "yaml: ")
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n, m[2]
 }
 
 // bodyLine converts a line number inside the parsed body to a line of the stream.
@@ -220,11 +328,17 @@ func (d *Document) bytes() ([]byte, error) {
 	if !d.changed {
 		return d.raw, nil
 	}
-	if !d.reencode {
+	if !d.generated {
 		if out, ok := d.splice(); ok {
 			return out, nil
 		}
 	}
+	return d.encode()
+}
+
+// encode writes the whole document from its tree, after its header: for documents runner-migrate adds,
+// and for edits splice cannot place in the original bytes.
+func (d *Document) encode() ([]byte, error) {
 	var body bytes.Buffer
 	// Keep the document's sequence style (Helm charts often indent lists under their key), so the
 	// re-encoded document differs from what came in only where it was changed.

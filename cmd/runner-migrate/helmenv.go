@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/runner-migrate/runner-migrate/internal/kube"
-	"github.com/runner-migrate/runner-migrate/internal/token"
 )
 
 // Helm runs a CLI plugin with its global flags taken out of the arguments and passed in the
@@ -42,60 +41,65 @@ func addDebugFlag(root *cobra.Command) {
 		if name := os.Getenv("HELM_PLUGIN_NAME"); name != "" {
 			debugf("run by Helm (HELM_BIN=%s) as plugin %s from %s", os.Getenv("HELM_BIN"), name, os.Getenv("HELM_PLUGIN_DIR"))
 		}
-		debugf("cluster defaults: %s", newClusterOptions())
+		debugf("cluster settings from Helm: %s", describeHelmCluster())
 	}
 }
 
-// clusterOptions select the cluster and namespace of every command that talks to Kubernetes, with
-// Helm's defaults (see above). Use: o.cluster = newClusterOptions(); o.cluster.addFlags(cmd.Flags());
-// then o.cluster.target().Config().
+// clusterOptions are the --kubeconfig, --kube-context and -n flags of a command that talks to a
+// cluster. Use: o.cluster.addFlags(cmd.Flags()); target, err := kube.Resolve(o.cluster.layers()...).
 type clusterOptions struct {
 	kubeconfig  string
 	kubeContext string
 	namespace   string
 }
 
-func newClusterOptions() *clusterOptions {
-	return &clusterOptions{kubeContext: os.Getenv("HELM_KUBECONTEXT"), namespace: os.Getenv("HELM_NAMESPACE")}
-}
-
 func (c *clusterOptions) addFlags(f *pflag.FlagSet) {
-	f.StringVar(&c.kubeconfig, "kubeconfig", c.kubeconfig, "kubeconfig file (default KUBECONFIG, else ~/.kube/config)")
-	f.StringVar(&c.kubeContext, "kube-context", c.kubeContext, "kubeconfig context (default HELM_KUBECONTEXT, else the current one)")
-	f.StringVarP(&c.namespace, "namespace", "n", c.namespace, "namespace (default HELM_NAMESPACE, else the context's)")
+	f.StringVar(&c.kubeconfig, "kubeconfig", "", "kubeconfig file (default: helm's --kubeconfig, else KUBECONFIG, else ~/.kube/config)")
+	f.StringVar(&c.kubeContext, "kube-context", "", "kube context (default: helm's --kube-context, HELM_KUBECONTEXT, else the current one)")
+	f.StringVarP(&c.namespace, "namespace", "n", "", "namespace (default: helm's -n, HELM_NAMESPACE, else the context's)")
 }
 
-// target is the cluster to talk to: the flags, plus the --kube-* settings Helm passes to a plugin.
-func (c *clusterOptions) target() kube.Target {
+// layers are the cluster settings in order of precedence: the flags, then what Helm passes a plugin.
+func (c *clusterOptions) layers() []kube.Layer {
+	return []kube.Layer{
+		{Name: "runner-migrate's flags", Settings: kube.Settings{Kubeconfig: c.kubeconfig, Context: c.kubeContext, Namespace: c.namespace}},
+		helmEnvLayer(),
+	}
+}
+
+// helmEnvLayer is what Helm passes a plugin for its --kube-context, -n and --kube-* flags. KUBECONFIG
+// (its --kubeconfig) needs no layer: client-go's loading rules read it.
+func helmEnvLayer() kube.Layer {
 	insecure, _ := strconv.ParseBool(os.Getenv("HELM_KUBEINSECURE_SKIP_TLS_VERIFY"))
 	var groups []string
 	if g := os.Getenv("HELM_KUBEASGROUPS"); g != "" {
 		groups = strings.Split(g, ",")
 	}
-	return kube.Target{
-		Kubeconfig:    c.kubeconfig,
-		Context:       c.kubeContext,
-		Namespace:     c.namespace,
+	return kube.Layer{Name: "Helm's environment (HELM_KUBECONTEXT, HELM_NAMESPACE, HELM_KUBE*)", Settings: kube.Settings{
+		Context:       os.Getenv("HELM_KUBECONTEXT"),
+		Namespace:     os.Getenv("HELM_NAMESPACE"),
 		APIServer:     os.Getenv("HELM_KUBEAPISERVER"),
-		Token:         token.New(os.Getenv("HELM_KUBETOKEN")),
-		CAFile:        os.Getenv("HELM_KUBECAFILE"),
-		TLSServerName: os.Getenv("HELM_KUBETLS_SERVER_NAME"),
-		Insecure:      insecure,
+		Token:         os.Getenv("HELM_KUBETOKEN"),
 		AsUser:        os.Getenv("HELM_KUBEASUSER"),
 		AsGroups:      groups,
-	}
+		CAFile:        os.Getenv("HELM_KUBECAFILE"),
+		Insecure:      insecure,
+		TLSServerName: os.Getenv("HELM_KUBETLS_SERVER_NAME"),
+	}}
 }
 
-func (c *clusterOptions) String() string {
+// describeHelmCluster says which cluster settings Helm passed, for debug messages; loading nothing.
+func describeHelmCluster() string {
 	or := func(v, dflt string) string {
 		if v == "" {
 			return dflt
 		}
 		return v
 	}
-	kubeconfig := c.kubeconfig
-	if kubeconfig == "" {
-		kubeconfig = or(os.Getenv("KUBECONFIG"), "~/.kube/config")
+	s := helmEnvLayer().Settings
+	d := fmt.Sprintf("kubeconfig %s, context %s, namespace %s", or(os.Getenv("KUBECONFIG"), "~/.kube/config"), or(s.Context, "(current)"), or(s.Namespace, "(the context's)"))
+	if s.APIServer != "" {
+		d += ", API server " + s.APIServer
 	}
-	return fmt.Sprintf("kubeconfig %s, context %s, namespace %s", kubeconfig, or(c.kubeContext, "(current)"), or(c.namespace, "(the context's)"))
+	return d
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -10,33 +12,46 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/runner-migrate/runner-migrate/internal/kube"
-	"github.com/runner-migrate/runner-migrate/internal/token"
 )
 
-// TestClusterOptions: what Helm passes a plugin in the environment is the default, flags win.
+// TestClusterOptions: what Helm passes a plugin in the environment chooses the cluster, and the
+// command's own flags win over it.
 func TestClusterOptions(t *testing.T) {
-	helmEnv := map[string]string{
-		"HELM_NAMESPACE": "team-a", "HELM_KUBECONTEXT": "ctx-a",
-		"HELM_KUBEAPISERVER": "https://api.example", "HELM_KUBETOKEN": "kube-bearer", "HELM_KUBECAFILE": "/ca.pem",
-		"HELM_KUBETLS_SERVER_NAME": "api.internal", "HELM_KUBEINSECURE_SKIP_TLS_VERIFY": "true",
-		"HELM_KUBEASUSER": "alice", "HELM_KUBEASGROUPS": "ops,dev",
+	dir := t.TempDir()
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters:
+- {name: a, cluster: {server: "https://a.example:6443"}}
+- {name: b, cluster: {server: "https://b.example:6443"}}
+users: [{name: u, user: {token: not-a-real-token}}]
+contexts:
+- {name: ctx-a, context: {cluster: a, user: u, namespace: team-a}}
+- {name: ctx-b, context: {cluster: b, user: u, namespace: team-b}}
+current-context: ctx-a
+`), 0o600)
+	t.Setenv("KUBECONFIG", kubeconfig) // what helm --kubeconfig sets
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	helmEnv := map[string]string{"HELM_NAMESPACE": "ci", "HELM_KUBECONTEXT": "ctx-b"}
+	kubeFlags := map[string]string{"HELM_KUBEAPISERVER": "https://api.example", "HELM_KUBETOKEN": "kube-bearer",
+		"HELM_KUBETLS_SERVER_NAME": "api.internal", "HELM_KUBEINSECURE_SKIP_TLS_VERIFY": "true", "HELM_KUBEASUSER": "alice", "HELM_KUBEASGROUPS": "ops,dev"}
+	type result struct {
+		Host, Context, Namespace, Token, ServerName, AsUser string
+		Insecure                                            bool
+		AsGroups                                            []string
 	}
-	fromHelm := kube.Target{Context: "ctx-a", Namespace: "team-a", APIServer: "https://api.example", Token: token.New("kube-bearer"),
-		CAFile: "/ca.pem", TLSServerName: "api.internal", Insecure: true, AsUser: "alice", AsGroups: []string{"ops", "dev"}}
 	tests := []struct {
 		name  string
 		env   map[string]string
 		flags []string
-		want  kube.Target
+		want  result
 	}{
-		{name: "nothing set"},
-		{name: "Helm's environment", env: helmEnv, want: fromHelm},
-		{name: "flags win", env: helmEnv, flags: []string{"--kubeconfig", "/kc", "--kube-context", "ctx-b", "-n", "ci"},
-			want: func() kube.Target {
-				w := fromHelm
-				w.Kubeconfig, w.Context, w.Namespace = "/kc", "ctx-b", "ci"
-				return w
-			}()},
+		{name: "the current context", want: result{Host: "https://a.example:6443", Context: "ctx-a", Namespace: "team-a", Token: "not-a-real-token"}},
+		{name: "helm --kube-context -n", env: helmEnv, want: result{Host: "https://b.example:6443", Context: "ctx-b", Namespace: "ci", Token: "not-a-real-token"}},
+		{name: "flags win", env: helmEnv, flags: []string{"--kube-context", "ctx-a", "-n", "build"},
+			want: result{Host: "https://a.example:6443", Context: "ctx-a", Namespace: "build", Token: "not-a-real-token"}},
+		{name: "helm --kube-apiserver --kube-token ...", env: kubeFlags, want: result{Host: "https://api.example", Context: "ctx-a", Namespace: "team-a",
+			Token: "kube-bearer", ServerName: "api.internal", Insecure: true, AsUser: "alice", AsGroups: []string{"ops", "dev"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,14 +59,20 @@ func TestClusterOptions(t *testing.T) {
 				"HELM_KUBETLS_SERVER_NAME", "HELM_KUBEINSECURE_SKIP_TLS_VERIFY", "HELM_KUBEASUSER", "HELM_KUBEASGROUPS"} {
 				t.Setenv(k, tt.env[k])
 			}
-			c := newClusterOptions()
+			var c clusterOptions
 			fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
 			c.addFlags(fs)
 			if err := fs.Parse(tt.flags); err != nil {
 				t.Fatal(err)
 			}
-			if got := c.target(); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("target %#v, want %#v", got, tt.want)
+			target, err := kube.Resolve(c.layers()...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := target.Config
+			got := result{cfg.Host, target.Context, target.Namespace, cfg.BearerToken, cfg.ServerName, cfg.Impersonate.UserName, cfg.Insecure, cfg.Impersonate.Groups}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
 		})
 	}

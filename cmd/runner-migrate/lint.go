@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/runner-migrate/runner-migrate/internal/lint"
+	"github.com/runner-migrate/runner-migrate/internal/lint/rules"
 	"github.com/runner-migrate/runner-migrate/internal/report"
-	"github.com/runner-migrate/runner-migrate/rewrite"
 )
 
 type lintOptions struct {
@@ -22,20 +22,22 @@ type lintOptions struct {
 }
 
 func newLintCmd() *cobra.Command {
-	o := lintOptions{gitlabVersion: rewrite.DefaultGitLabVersion.String(), failOn: "error", format: "text"}
+	o := lintOptions{gitlabVersion: rules.DefaultGitLabVersion.String(), failOn: "error", format: "text"}
 	cmd := &cobra.Command{
 		Use:   "lint [PATH...]",
 		Short: "Find values and manifests that still depend on legacy runner registration",
 		Long: `lint checks Helm values files, charts and rendered manifests for what still depends on legacy
 runner registration tokens, with the file and line, why it breaks on the target GitLab version and
-how to fix it. PATH is a values file, a rendered manifest file, a directory (walked: values files,
-charts and their subcharts, umbrella charts with a gitlab-runner: block, rendered manifests) or "-"
-for stdin (helm template ... | runner-migrate lint -). With no PATH it lints the current directory.
+how to fix it. PATH is a values file, a manifest file (rendered, or Argo CD Applications and Flux
+HelmReleases with their values), a directory (walked: every YAML file outside hidden directories and
+chart templates) or "-" for stdin (helm template ... | runner-migrate lint -). With no PATH it lints
+the current directory.
 
 -f lints the merge of several values files the way Helm merges them (after the values.yaml of a chart
 given as PATH), reporting each finding at the file and line that set the value.
 
-Exit status: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or parse errors.
+Exit status: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage errors or files
+that cannot be read (every report carries them).
 Rules and their fixes: https://github.com/runner-migrate/runner-migrate#lint-rules`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(args, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -52,11 +54,11 @@ Rules and their fixes: https://github.com/runner-migrate/runner-migrate#lint-rul
 }
 
 func (o lintOptions) run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	target, err := rewrite.ParseGitLabVersion(o.gitlabVersion)
+	target, err := rules.ParseGitLabVersion(o.gitlabVersion)
 	if err != nil {
 		return usageError(nil, fmt.Errorf("--gitlab-version: %w", err))
 	}
-	failOn, err := rewrite.ParseSeverity(o.failOn)
+	failOn, err := rules.ParseSeverity(o.failOn)
 	if err != nil {
 		return usageError(nil, fmt.Errorf("--fail-on: %w", err))
 	}
@@ -73,11 +75,15 @@ func (o lintOptions) run(args []string, stdin io.Reader, stdout, stderr io.Write
 		defer f.Close()
 		out, color = f, false
 	}
-	if err := report.Write(out, res.Findings, report.Options{Format: o.format, Color: color, ToolVersion: version, GitLabVersion: target}); err != nil {
+	if err := report.Write(out, res, report.Options{Format: o.format, Color: color, ToolVersion: version, GitLabVersion: target}); err != nil {
 		return err
 	}
-	for _, e := range res.Errors {
-		fmt.Fprintln(stderr, "runner-migrate: "+e.Error())
+	// Every report carries the files lint could not read; stderr names them too, unless the report
+	// is the text on stdout, which already shows them.
+	if o.format != "text" || o.output != "" {
+		for _, e := range res.Errors {
+			fmt.Fprintln(stderr, "runner-migrate: "+e.Error())
+		}
 	}
 	switch {
 	case len(res.Errors) > 0:
@@ -97,8 +103,8 @@ func validFormat(f string) bool {
 	return false
 }
 
-func worst(fs []rewrite.Finding) rewrite.Severity {
-	w := rewrite.SeverityNone
+func worst(fs []rules.Finding) rules.Severity {
+	w := rules.SeverityNone
 	for _, f := range fs {
 		w = max(w, f.Severity)
 	}

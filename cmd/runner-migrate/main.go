@@ -47,6 +47,8 @@ As a Helm plugin (Helm 3 and 4):   helm runner-migrate lint|plan|post-render|ver
 	}
 	addDebugFlag(root)
 	root.AddCommand(newPostRenderCmd(), newLintCmd(), newPlanCmd(), newVersionCmd())
+	// Cobra asks a command's parents for this, so every command's flag mistakes exit 2.
+	root.SetFlagErrorFunc(usageError)
 	return root
 }
 

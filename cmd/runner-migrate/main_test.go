@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
+	"io"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -21,6 +24,30 @@ func TestPostRenderDefault(t *testing.T) {
 	for _, tt := range tests {
 		if got := postRenderDefault(tt.args, tt.pipe); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("postRenderDefault(%q, pipe=%v) = %q, want %q", tt.args, tt.pipe, got, tt.want)
+		}
+	}
+}
+
+// TestUsageErrorsExitTwo: an unknown flag, on any command, and a --timeout that leaves no time are
+// usage errors (exit status 2), not failures of the work.
+func TestUsageErrorsExitTwo(t *testing.T) {
+	for _, args := range [][]string{
+		{"post-render", "--no-such-flag"},
+		{"lint", "--no-such-flag"},
+		{"plan", "--no-such-flag"},
+		{"--no-such-flag"},
+		{"post-render", "--timeout", "0"},
+		{"post-render", "--deploys", "maybe"},
+	} {
+		root := newRootCmd()
+		root.SetArgs(args)
+		root.SetIn(strings.NewReader(""))
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		err := root.Execute()
+		var usage usageErr
+		if !errors.As(err, &usage) {
+			t.Errorf("%q: %v, want a usage error (exit 2)", args, err)
 		}
 	}
 }

@@ -30,7 +30,8 @@ would create (one per distinct runner spec, with the releases that share it) and
 the post-renderer would apply to the rendered manifests, with placeholder tokens.
 
 Give rendered manifests (files, or "-" for: helm template ... | runner-migrate plan -), or a chart
-with values files (-f, merged as Helm merges them), rendered in process like helm template.
+with values files (-f, merged as Helm merges them), rendered with helm template by the Helm CLI
+(HELM_BIN, else helm on the PATH).
 --chart defaults to the chart in the current directory when -f is given.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.run(args, cmd.InOrStdin(), cmd.OutOrStdout())
@@ -55,7 +56,11 @@ func (o planOptions) run(args []string, stdin io.Reader, stdout io.Writer) error
 			}
 			chart = "."
 		}
-		manifests, err := plan.Render(chart, o.release, o.namespace, o.values)
+		helm, err := plan.HelmBinary()
+		if err != nil {
+			return usageError(nil, err)
+		}
+		manifests, err := plan.Render(helm, chart, o.release, o.namespace, o.values)
 		if err != nil {
 			return usageError(nil, err)
 		}

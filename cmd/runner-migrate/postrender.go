@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/runner-migrate/runner-migrate/internal/gitlab"
+	"github.com/runner-migrate/runner-migrate/internal/helmcall"
 	"github.com/runner-migrate/runner-migrate/internal/kube"
 	"github.com/runner-migrate/runner-migrate/internal/postrender"
 	"github.com/runner-migrate/runner-migrate/internal/statefile"
@@ -32,21 +35,27 @@ type postRenderOptions struct {
 	allowLegacy   bool
 
 	gitlabURL       string
+	allowedHosts    []string
+	allowHTTP       bool
 	gitlabTokenFile string
 	caFile          string
 	insecure        bool
 	runnerType      string
 	group, project  string
+	kubeconfig      string
 	kubeContext     string
 	namespace       string
+	noCluster       bool
 	release         string
 	stateFile       string
+	deploys         string
 	dryRun          bool
 	timeout         time.Duration
+	leaseDuration   time.Duration
 }
 
 func newPostRenderCmd() *cobra.Command {
-	o := postRenderOptions{kubeContext: os.Getenv("HELM_KUBECONTEXT"), namespace: os.Getenv("HELM_NAMESPACE"), timeout: 2 * time.Minute}
+	o := postRenderOptions{timeout: 2 * time.Minute, deploys: "auto", leaseDuration: 15 * time.Second}
 	cmd := &cobra.Command{
 		Use:     "post-render",
 		Aliases: []string{"postrender"},
@@ -61,9 +70,10 @@ Tokens given by the user:
   --auth-token-file, --auth-token-map   the same from a file, or several by runner spec fingerprint
 
 Runners created through the GitLab API (when ` + envGitLabToken + ` or --gitlab-token-file is set): one runner
-per distinct runner spec, reused on every later run. Its token lives in the live Secret the pod
-reads (read back through KUBECONFIG; --kube-context, HELM_KUBECONTEXT), or in --state-file where no
-cluster is reachable (helm template, GitOps).
+per distinct runner spec, reused on every later run, on the GitLab --gitlab-url names (the access
+token goes nowhere else). Its token is kept in the cluster (read through KUBECONFIG; the kube context
+and namespace of the helm command runner-migrate runs under), or in --state-file where no cluster is
+reachable (helm template, GitOps).
 
 Every flag can also be set as RUNNER_MIGRATE_<FLAG> (e.g. RUNNER_MIGRATE_STATE_FILE), which is the
 way to configure "helm --post-renderer runner-migrate" without --post-renderer-args.`,
@@ -76,34 +86,59 @@ way to configure "helm --post-renderer runner-migrate" without --post-renderer-a
 	f.StringVar(&o.authTokenFile, "auth-token-file", "", "file holding the runner authentication token")
 	f.StringVar(&o.authTokenMap, "auth-token-map", "", "YAML file mapping runner spec fingerprints to authentication tokens")
 	f.BoolVar(&o.allowLegacy, "allow-legacy", false, "pass runners without an authentication token through unchanged, with a warning")
-	f.StringVar(&o.gitlabURL, "gitlab-url", "", "GitLab address for the API (default: the runner's CI_SERVER_URL)")
+	f.StringVar(&o.gitlabURL, "gitlab-url", "", "the GitLab the access token is sent to (its API address, e.g. https://gitlab.example.com)")
+	f.StringSliceVar(&o.allowedHosts, "allowed-host", nil, "other names (host or host:port) of the same GitLab that runners may register with; repeat or comma-separate")
+	f.BoolVar(&o.allowHTTP, "allow-http", false, "allow a plain-http GitLab address (the access token travels in clear text)")
 	f.StringVar(&o.gitlabTokenFile, "gitlab-token-file", "", "file holding the GitLab access token (instead of "+envGitLabToken+")")
 	f.StringVar(&o.caFile, "ca-file", "", "PEM file of CA certificates for a GitLab behind a private CA")
 	f.BoolVar(&o.insecure, "insecure-skip-tls-verify", false, "do not verify GitLab's TLS certificate (unsafe)")
 	f.StringVar(&o.runnerType, "runner-type", "", "instance, group or project (default: from the registration token the release used)")
 	f.StringVar(&o.group, "group", "", "group path or ID, with --runner-type group")
 	f.StringVar(&o.project, "project", "", "project path or ID, with --runner-type project")
-	f.StringVar(&o.kubeContext, "kube-context", o.kubeContext, "kubeconfig context of the cluster holding the runner Secrets (default HELM_KUBECONTEXT, else the current)")
-	f.StringVarP(&o.namespace, "namespace", "n", o.namespace, "namespace of objects the manifests leave without one (default HELM_NAMESPACE)")
-	f.StringVar(&o.release, "release", "", "Helm release name, when the chart's labels do not say it")
-	f.StringVar(&o.stateFile, "state-file", "", "file keeping runner tokens where no cluster holds them (written 0600)")
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster holding the runner tokens (default: helm's --kubeconfig, else KUBECONFIG)")
+	f.StringVar(&o.kubeContext, "kube-context", "", "kube context of that cluster (default: helm's --kube-context, else HELM_KUBECONTEXT, else the current one)")
+	f.StringVarP(&o.namespace, "namespace", "n", "", "namespace of objects the manifests leave without one (default: helm's -n, else HELM_NAMESPACE, else the context's)")
+	f.BoolVar(&o.noCluster, "no-cluster", false, "use no Kubernetes cluster (keep tokens with --state-file), even where a kubeconfig or a service account is found")
+	f.StringVar(&o.release, "release", "", "Helm release name (default: helm's command line, else the chart's labels)")
+	f.StringVar(&o.stateFile, "state-file", "", "file keeping runner tokens where no cluster holds them (written 0600, locked while used)")
+	f.StringVar(&o.deploys, "deploys", o.deploys, "whether this run's output is deployed, which allows token resets (rotation, adoption): auto, true or false")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan on stderr, call only read endpoints, render placeholder tokens")
 	f.DurationVar(&o.timeout, "timeout", o.timeout, "deadline for all GitLab and Kubernetes calls")
+	f.DurationVar(&o.leaseDuration, "lease-duration", o.leaseDuration, "how long a run's Lease blocks others after the run dies")
 	bindEnv(cmd)
 	return cmd
 }
 
-func (o postRenderOptions) run(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error {
+func (o *postRenderOptions) validate() error {
+	switch {
+	case o.timeout <= 0:
+		return usageErr{fmt.Errorf("--timeout %s: give a positive duration such as 2m", o.timeout)}
+	case o.leaseDuration < time.Second:
+		return usageErr{fmt.Errorf("--lease-duration %s: give at least 1s", o.leaseDuration)}
+	case o.deploys != "auto" && o.deploys != "true" && o.deploys != "false":
+		return usageErr{fmt.Errorf("--deploys %q: want auto, true or false", o.deploys)}
+	}
+	return nil
+}
+
+func (o *postRenderOptions) run(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	warn := func(msg string) { fmt.Fprintln(stderr, "runner-migrate: warning: "+msg) }
+	note := func(msg string) { fmt.Fprintln(stderr, "runner-migrate: "+msg) }
 
-	source, provisioner, err := o.tokenSource(warn)
+	source, provisioner, err := o.tokenSource(warn, note)
 	if err != nil {
 		return err
+	}
+	if source != nil && o.dryRun {
+		source = tokensource.Placeholders{Source: source}
 	}
 	in, err := io.ReadAll(stdin)
 	if err != nil {
@@ -131,7 +166,7 @@ func reportActions(w io.Writer, actions []gitlab.Action, dryRun bool) {
 
 // tokenSource chains the user's tokens (first) and the GitLab provisioner (when an access token is
 // given). It returns the provisioner too, for its report.
-func (o postRenderOptions) tokenSource(warn func(string)) (tokensource.Source, *gitlab.Provisioner, error) {
+func (o *postRenderOptions) tokenSource(warn, note func(string)) (tokensource.Source, *gitlab.Provisioner, error) {
 	var chain tokensource.Chain
 	if o.authTokenMap != "" {
 		m, err := tokensource.LoadMap(o.authTokenMap)
@@ -158,7 +193,7 @@ func (o postRenderOptions) tokenSource(warn func(string)) (tokensource.Source, *
 		}
 		chain = append(chain, s)
 	}
-	provisioner, err := o.provisioner(warn)
+	provisioner, err := o.provisioner(warn, note)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -172,7 +207,7 @@ func (o postRenderOptions) tokenSource(warn func(string)) (tokensource.Source, *
 }
 
 // provisioner builds the GitLab provisioner with its stores, or nil when no access token is given.
-func (o postRenderOptions) provisioner(warn func(string)) (*gitlab.Provisioner, error) {
+func (o *postRenderOptions) provisioner(warn, note func(string)) (*gitlab.Provisioner, error) {
 	pat := token.New(os.Getenv(envGitLabToken))
 	if o.gitlabTokenFile != "" {
 		if !pat.IsZero() {
@@ -187,21 +222,27 @@ func (o postRenderOptions) provisioner(warn func(string)) (*gitlab.Provisioner, 
 	if pat.IsZero() {
 		return nil, nil
 	}
+	call, fromHelm := helmcall.Parent()
+	mayReset, refusal := o.mayReset(call, fromHelm)
 	cfg := gitlab.Config{
-		GitLabURL: o.gitlabURL,
-		Client:    gitlab.ClientConfig{Token: pat, CAFile: o.caFile, Insecure: o.insecure},
-		Scope:     gitlab.ScopeConfig{RunnerType: o.runnerType, Group: o.group, Project: o.project},
-		Release:   o.release,
-		Namespace: o.namespace,
-		DryRun:    o.dryRun,
+		Destination:  gitlab.Destination{URL: o.gitlabURL, AllowedHosts: o.allowedHosts, AllowHTTP: o.allowHTTP},
+		Client:       gitlab.ClientConfig{Token: pat, CAFile: o.caFile, Insecure: o.insecure},
+		Scope:        gitlab.ScopeConfig{RunnerType: o.runnerType, Group: o.group, Project: o.project},
+		Release:      firstSet(o.release, call.Release),
+		Namespace:    firstSet(o.namespace, call.Kube.Namespace, os.Getenv("HELM_NAMESPACE")),
+		DryRun:       o.dryRun,
+		MayReset:     mayReset,
+		ResetRefusal: refusal,
+		Warn:         warn,
 	}
-	live, err := o.liveSecrets(warn)
+	cluster, err := o.cluster(call, fromHelm, cfg.Namespace, warn, note)
 	if err != nil {
 		return nil, err
 	}
-	if live != nil {
-		cfg.Stores = append(cfg.Stores, live)
-		cfg.LegacyTokens = live
+	if cluster != nil {
+		cfg.Namespace = cluster.Namespace
+		cfg.Stores = append(cfg.Stores, cluster)
+		cfg.LegacyTokens = cluster
 	}
 	if o.stateFile != "" {
 		cfg.Stores = append(cfg.Stores, &statefile.File{Path: o.stateFile})
@@ -209,34 +250,82 @@ func (o postRenderOptions) provisioner(warn func(string)) (*gitlab.Provisioner, 
 	return gitlab.New(cfg)
 }
 
-// liveSecrets connects to the cluster holding the runner Secrets, if one is configured.
-func (o postRenderOptions) liveSecrets(warn func(string)) (*kube.LiveSecrets, error) {
-	restConfig, contextNamespace, err := kube.Config(o.kubeContext)
+// mayReset decides whether this run may reset runner tokens: a reset revokes the token the running
+// pods hold, so it is right only when the output is deployed. Helm's command says so: install and
+// upgrade deploy, template, --dry-run and helm diff do not; helm template with a state file is how
+// GitOps deploys. --deploys overrides.
+func (o *postRenderOptions) mayReset(call helmcall.Call, fromHelm bool) (bool, string) {
+	switch o.deploys {
+	case "true":
+		return true, ""
+	case "false":
+		return false, "--deploys=false says the output is not deployed"
+	}
+	switch {
+	case fromHelm && call.Deploys():
+		return true, ""
+	case fromHelm && call.Command == "template" && o.stateFile != "":
+		return true, ""
+	case fromHelm:
+		return false, call.Describe() + " does not deploy its output (pass --deploys=true if it is applied, as with GitOps)"
+	case o.stateFile != "":
+		return true, ""
+	}
+	return false, "runner-migrate cannot tell that its output is deployed (it does not run under helm install or upgrade); pass --deploys=true if it is"
+}
+
+// cluster connects to the cluster that keeps runner tokens, chosen as Helm chose its own: runner-
+// migrate's flags (and RUNNER_MIGRATE_* env), then the Helm command line it runs under, then
+// HELM_KUBECONTEXT/HELM_NAMESPACE, then the kubeconfig's current context. It says which on stderr.
+func (o *postRenderOptions) cluster(call helmcall.Call, fromHelm bool, namespace string, warn, note func(string)) (*kube.Store, error) {
+	if o.noCluster {
+		return nil, nil
+	}
+	layers := []kube.Layer{{Name: "runner-migrate's flags", Settings: kube.Settings{Kubeconfig: o.kubeconfig, Context: o.kubeContext, Namespace: o.namespace}}}
+	if fromHelm {
+		k := call.Kube
+		layers = append(layers, kube.Layer{Name: "the command line of " + call.Source, Settings: kube.Settings{Kubeconfig: k.Kubeconfig, Context: k.Context,
+			Namespace: k.Namespace, APIServer: k.APIServer, Token: k.Token, AsUser: k.AsUser, AsGroups: k.AsGroups, CAFile: k.CAFile,
+			Insecure: k.Insecure, TLSServerName: k.TLSServerName}})
+	}
+	layers = append(layers, kube.Layer{Name: "HELM_KUBECONTEXT/HELM_NAMESPACE", Settings: kube.Settings{Context: os.Getenv("HELM_KUBECONTEXT"), Namespace: os.Getenv("HELM_NAMESPACE")}})
+	target, err := kube.Resolve(layers...)
 	if errors.Is(err, kube.ErrNoCluster) {
 		return nil, nil
 	}
 	if err != nil {
+		if o.stateFile != "" {
+			warn(err.Error() + "; carrying on with the state file")
+			return nil, nil
+		}
 		return nil, err
 	}
-	restConfig.Timeout = 15 * time.Second
-	client, err := kubernetes.NewForConfig(restConfig)
+	client, err := kube.NewClient(target.Config)
 	if err != nil {
 		return nil, err
 	}
-	ns := o.namespace
-	if ns == "" {
-		ns = contextNamespace
+	note("runner tokens are kept in " + target.Describe())
+	if target.FromCurrentContext && !fromHelm {
+		warn("the Helm command runner-migrate runs under could not be read, so the cluster is the kubeconfig's current context (" + target.Context +
+			"); if Helm deploys to another (helm --kube-context), pass the same --kube-context to runner-migrate (RUNNER_MIGRATE_KUBE_CONTEXT)")
 	}
-	live := &kube.LiveSecrets{Client: client, Namespace: ns}
-	if o.stateFile != "" {
-		live.Unreachable = func(err error) error {
-			warn(err.Error() + "; carrying on with the state file")
-			return nil
-		}
-	} else {
-		live.Unreachable = func(err error) error {
-			return fmt.Errorf("%w. The runner's token lives in that Secret; where no cluster is reachable (helm template, GitOps) keep tokens with --state-file", err)
+	return &kube.Store{Client: client, Namespace: target.Namespace, Fallback: o.stateFile != "", LeaseDuration: o.leaseDuration,
+		Holder: holderIdentity(), Warn: warn}, nil
+}
+
+// holderIdentity names this run in Leases: host, process and a random part.
+func holderIdentity() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("runner-migrate@%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+func firstSet(values ...string) string {
+	for _, v := range values {
+		if strings.TrimSpace(v) != "" {
+			return v
 		}
 	}
-	return live, nil
+	return ""
 }

@@ -74,7 +74,7 @@ func run() error {
 	env := append(os.Environ(),
 		"HELM_DATA_HOME="+filepath.Join(work, "helm-data"), "HELM_CONFIG_HOME="+filepath.Join(work, "helm-config"),
 		"HELM_CACHE_HOME="+filepath.Join(work, "helm-cache"), "KUBECONFIG="+cluster.Kubeconfig,
-		"GITLAB_TOKEN="+pat, "RUNNER_MIGRATE_GITLAB_URL="+gl.URL())
+		"GITLAB_TOKEN="+pat, "RUNNER_MIGRATE_GITLAB_URL="+gl.URL(), "RUNNER_MIGRATE_ALLOW_HTTP=true", "RUNNER_MIGRATE_ALLOWED_HOST=gitlab.example.com")
 	helm := func(args ...string) ([]byte, error) {
 		cmd := exec.Command(tools["HELM3"], args...)
 		cmd.Env = env

@@ -14,7 +14,7 @@ func BenchmarkUpgradeAPICalls(b *testing.B) {
 	gl := newGitLab(b)
 	helm := testenv.NewHelm(b, 3)
 	bin := testenv.Binary(b)
-	env := []string{"KUBECONFIG=" + cluster.Kubeconfig, "GITLAB_TOKEN=" + gl.pat, "RUNNER_MIGRATE_GITLAB_URL=" + gl.URL()}
+	env := []string{"KUBECONFIG=" + cluster.Kubeconfig, "GITLAB_TOKEN=" + gl.pat, "RUNNER_MIGRATE_GITLAB_URL=" + gl.URL(), "RUNNER_MIGRATE_ALLOW_HTTP=true", "RUNNER_MIGRATE_ALLOWED_HOST=gitlab.example.com"}
 	values := multiRunnerValues(b, gl.group.RunnersToken, nil)
 	upgrade := func() {
 		res := helm.Run(env, "upgrade", "--install", "rel", chartPath("multi-runner"), "-f", values, "-n", ns, "--post-renderer", bin)

@@ -60,7 +60,7 @@ func TestFaultMatrix(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			gl := newGitLab(t)
 			state := filepath.Join(t.TempDir(), "state.yaml")
-			env := []string{"KUBECONFIG=" + filepath.Join(t.TempDir(), "none"), "GITLAB_TOKEN=" + gl.pat, "RUNNER_MIGRATE_GITLAB_URL=" + gl.URL(),
+			env := []string{"KUBECONFIG=" + filepath.Join(t.TempDir(), "none"), "GITLAB_TOKEN=" + gl.pat, "RUNNER_MIGRATE_GITLAB_URL=" + gl.URL(), "RUNNER_MIGRATE_ALLOW_HTTP=true", "RUNNER_MIGRATE_ALLOWED_HOST=gitlab.example.com",
 				"RUNNER_MIGRATE_STATE_FILE=" + state, "RUNNER_MIGRATE_RUNNER_TYPE=group", "RUNNER_MIGRATE_GROUP=platform"}
 			in := render.Stdout
 			if tt.reuse {

@@ -31,7 +31,8 @@ func lintCmd(t *testing.T, stdin []byte, args ...string) (string, string, int) {
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range []string{registrationToken, "GR1348941lintRegistrationToken", "glrt-lintAuthenticationToken000", "glrt-fixtureAuthenticationToken0001"} {
+	for _, secret := range []string{registrationToken, "GR1348941lintRegistrationToken", "glrt-lintAuthenticationToken000", "glrt-fixtureAuthenticationToken0001",
+		"glrt-t1_q8ZxV3mNk2LpRw7Ys4Hd", "GR1348941walkRegistrationToken"} {
 		if strings.Contains(stdout.String()+stderr.String(), secret) {
 			t.Errorf("lint printed a token from the values")
 		}
@@ -62,8 +63,13 @@ func TestLintCLI(t *testing.T) {
 		{name: "a directory of charts", args: []string{"testdata/charts"}, code: 1, want: []string{"testdata/charts/gitlab-9.9.1/values.yaml:", "RM003"}},
 		{name: "values merged onto a chart", args: []string{"testdata/charts/gitlab-runner-0.86.0", "-f", "testdata/values/legacy.yaml", "-f", "testdata/values/legacy-envvars.yaml"}, code: 1,
 			want: []string{"testdata/values/legacy-envvars.yaml:3:1: error RM001", "testdata/values/legacy.yaml:7:3: warning RM002 runners.tags"}},
-		{name: "a broken values file", args: []string{"internal/e2e/testdata/broken.yaml"}, code: 2, err: "internal/e2e/testdata/broken.yaml:3:"},
-		{name: "a missing file", args: []string{"no/such/values.yaml"}, code: 2, err: "no/such/values.yaml"},
+		{name: "a broken values file", args: []string{"internal/e2e/testdata/broken.yaml"}, code: 2,
+			want: []string{"internal/e2e/testdata/broken.yaml:3: cannot lint: ", "no findings, 1 file not linted (GitLab 18.x)"}},
+		{name: "a broken file in a walk, beside files with findings", args: []string{"internal/lint/testdata/issue9/1-walk"}, code: 2,
+			want: []string{"internal/lint/testdata/issue9/1-walk/gitlab-runner.yaml:3: cannot lint: ", "values-prod.yaml:2:1: error RM001", "1 file not linted"}},
+		{name: "GitOps manifests", args: []string{"internal/lint/testdata/rules/rm006-pos-argo-values-string.yaml", "internal/lint/testdata/rules/rm010-pos-flux-values-from.yaml"}, code: 1,
+			want: []string{"rm006-pos-argo-values-string.yaml:21:9: error RM006", "rm010-pos-flux-values-from.yaml:17:7: info RM010"}},
+		{name: "a missing file", args: []string{"no/such/values.yaml"}, code: 2, want: []string{"no/such/values.yaml: cannot lint: no such file or directory"}},
 		{name: "an unknown format", args: []string{"--format", "xml", "."}, code: 2, err: "--format"},
 		{name: "a bad GitLab version", args: []string{"--gitlab-version", "seventeen", "."}, code: 2, err: "--gitlab-version"},
 	}
@@ -82,6 +88,40 @@ func TestLintCLI(t *testing.T) {
 				t.Errorf("stderr lacks %q:\n%s", tt.err, stderr)
 			}
 		})
+	}
+}
+
+// TestLintReportsCarryErrors: a file lint cannot read makes every report say so (issue 9, defect 2),
+// the exit status 2, and stderr name the file when the report goes elsewhere.
+func TestLintReportsCarryErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, format := range []string{"json", "sarif", "codequality", "github", "text"} {
+		t.Run(format, func(t *testing.T) {
+			out := filepath.Join(dir, format+".out")
+			stdout, stderr, code := lintCmd(t, nil, "--format", format, "-o", out, "internal/e2e/testdata/broken.yaml")
+			if code != 2 || stdout != "" || !strings.Contains(stderr, "internal/e2e/testdata/broken.yaml:3: ") {
+				t.Fatalf("exit %d (want 2), stdout %q, stderr %q", code, stdout, stderr)
+			}
+			data, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{
+				"json":        `"notLinted": 1`,
+				"sarif":       `"executionSuccessful": false`,
+				"codequality": `"severity": "blocker"`,
+				"github":      "::error file=internal/e2e/testdata/broken.yaml,line=3,title=unreadable-file::",
+				"text":        "1 file not linted",
+			}[format]
+			if !strings.Contains(string(data), want) || !strings.Contains(string(data), "broken.yaml") {
+				t.Errorf("the report lacks the error (%q):\n%s", want, data)
+			}
+		})
+	}
+	// The text report on stdout shows the error; stderr does not repeat it.
+	stdout, stderr, code := lintCmd(t, nil, "internal/e2e/testdata/broken.yaml")
+	if code != 2 || !strings.Contains(stdout, "cannot lint") || stderr != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
 
@@ -154,7 +194,7 @@ func TestPreCommitHook(t *testing.T) {
 	if code := run("testdata/values/legacy.yaml", "testdata/charts/gitlab-runner-0.86.0/templates/deployment.yaml", "README.md"); code != 1 {
 		t.Errorf("the hook on a legacy values file exits %d, want 1", code)
 	}
-	if code := run("rewrite/testdata/lint/rm004-neg-no-secret.yaml", "testdata/charts/gitlab-runner-0.86.0/templates/configmap.yaml"); code != 0 {
+	if code := run("internal/lint/testdata/rules/rm004-neg-no-secret.yaml", "testdata/charts/gitlab-runner-0.86.0/templates/configmap.yaml"); code != 0 {
 		t.Errorf("the hook on clean values (and an excluded template) exits %d, want 0", code)
 	}
 }
@@ -191,7 +231,7 @@ func TestGitLabCIExample(t *testing.T) {
 	}
 	repo := t.TempDir()
 	for _, f := range []string{"rm001-pos-runner-chart.yaml", "rm004-neg-no-secret.yaml"} {
-		src, _ := os.ReadFile(filepath.Join(testenv.Root(), "rewrite", "testdata", "lint", f))
+		src, _ := os.ReadFile(filepath.Join(testenv.Root(), "internal", "lint", "testdata", "rules", f))
 		os.MkdirAll(filepath.Join(repo, "deploy"), 0o755)
 		os.WriteFile(filepath.Join(repo, "deploy", "values-"+f), src, 0o644)
 	}
@@ -215,8 +255,8 @@ func TestGitLabCIExample(t *testing.T) {
 	}
 }
 
-// TestPlanMatchesHelm: plan renders charts in process with the Helm SDK; what it finds must match
-// what it finds in the real Helm CLI's render of the same chart and values.
+// TestPlanMatchesHelm: plan --chart renders with the Helm CLI it finds (HELM_BIN); what it finds
+// must match what it finds in the real Helm CLI's render of the same chart and values.
 func TestPlanMatchesHelm(t *testing.T) {
 	helm := testenv.NewHelm(t, 3)
 	render := helm.Run(nil, "template", "rel", chartPath("gitlab-runner-0.71.0"), "-f", valuesPath("legacy"), "-n", "ns")
@@ -226,7 +266,7 @@ func TestPlanMatchesHelm(t *testing.T) {
 	fingerprint := regexp.MustCompile(`(?m)^rm-[0-9a-f]{12} .*$`)
 	run := func(stdin []byte, args ...string) string {
 		cmd := exec.Command(testenv.Binary(t), append([]string{"plan"}, args...)...)
-		cmd.Dir, cmd.Env, cmd.Stdin = testenv.Root(), cleanEnv(), bytes.NewReader(stdin)
+		cmd.Dir, cmd.Env, cmd.Stdin = testenv.Root(), append(cleanEnv(), "HELM_BIN="+helm.Bin), bytes.NewReader(stdin)
 		out, err := cmd.Output()
 		if err != nil {
 			t.Fatalf("plan %v: %v", args, err)

@@ -241,7 +241,7 @@ current-context: ctx-a
 			for _, tt := range tests {
 				args := append([]string{cliPlugin, "version", "--debug"}, tt.args...)
 				res := mustRun(t, in.helm, nil, args...)
-				if !bytes.Contains(res.Stderr, []byte("runner-migrate: debug: cluster defaults: "+tt.want+"\n")) {
+				if !bytes.Contains(res.Stderr, []byte("runner-migrate: debug: cluster settings from Helm: "+tt.want+"\n")) {
 					t.Errorf("Helm %d: helm %s: stderr lacks %q:\n%s", major, strings.Join(args, " "), tt.want, res.Stderr)
 				}
 				if !bytes.Contains(res.Stderr, []byte("as plugin runner-migrate from ")) {

@@ -9,8 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/pmezard/go-difflib/difflib"
 
 	"github.com/runner-migrate/runner-migrate/internal/testenv"
 )
@@ -52,6 +55,7 @@ func TestHelm3PostRenderer(t *testing.T) {
 					t.Fatalf("helm template --post-renderer: %v\n%s", res.Err, res.Stderr)
 				}
 				golden(t, filepath.Join("helm3", chart, values+".yaml"), res.Stdout)
+				onlyMigrationChanges(t, plain.Stdout, res.Stdout)
 
 				if values == "authenticated" {
 					if !bytes.Equal(res.Stdout, plain.Stdout) {
@@ -166,6 +170,11 @@ func TestHelm3Umbrella(t *testing.T) {
 		t.Fatalf("%v\n%s", res.Err, res.Stderr)
 	}
 	golden(t, filepath.Join("helm3", "gitlab-9.9.1", "default.yaml"), res.Stdout)
+	plain := helm.Run(nil, args[:len(args)-2]...)
+	if plain.Err != nil {
+		t.Fatal(plain.Err)
+	}
+	onlyMigrationChanges(t, plain.Stdout, res.Stdout)
 	pod := readRunnerPod(t, res.Stdout)
 	if pod.secrets["runner-token"] != authToken {
 		t.Fatal("the bundled runner would not read the authentication token")
@@ -189,6 +198,7 @@ func TestHelm3Umbrella(t *testing.T) {
 func TestHelm4PostRendererPlugin(t *testing.T) {
 	helm := testenv.NewHelm(t, 4)
 	mustRun(t, helm, nil, "plugin", "install", filepath.Join(pluginSource(t), "plugins", postRenderPlugin))
+	capture := installCapturePlugin(t, helm)
 	withToken := []string{"RUNNER_MIGRATE_AUTH_TOKEN=" + authToken}
 	for _, values := range []string{"legacy", "external-secret"} {
 		t.Run(values, func(t *testing.T) {
@@ -199,6 +209,9 @@ func TestHelm4PostRendererPlugin(t *testing.T) {
 				t.Fatalf("%v\n%s", res.Err, res.Stderr)
 			}
 			golden(t, filepath.Join("helm4", "gitlab-runner-0.86.0", values+".yaml"), res.Stdout)
+			// Helm 4 formats the output itself; what runner-migrate wrote shows on the stream Helm fed it.
+			in := capture(append(append([]string{}, args[:len(args)-1]...), "capture-input")...)
+			onlyMigrationChanges(t, in, run(t, testenv.Binary(t), withToken, in))
 			if bytes.Contains(res.Stdout, []byte("postrender-filename")) {
 				t.Fatal("Helm 4 keeps its filename annotation only inside the post-render; it leaked into the output")
 			}
@@ -216,6 +229,239 @@ func TestHelm4PostRendererPlugin(t *testing.T) {
 	if failed.Err == nil || len(bytes.TrimSpace(failed.Stdout)) != 0 {
 		t.Fatalf("Helm 4 must fail with no output when the plugin fails (err %v)", failed.Err)
 	}
+}
+
+// installCapturePlugin installs a Helm 4 post-renderer plugin, capture-input, that passes its input
+// through and keeps a copy; the returned function runs helm with it and returns that input.
+func installCapturePlugin(t *testing.T, helm *testenv.Helm) func(args ...string) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "plugin.yaml"), []byte("apiVersion: v1\ntype: postrenderer/v1\nname: capture-input\nversion: 0.1.0\n"+
+		"runtime: subprocess\nruntimeConfig:\n  platformCommand:\n    - command: ${HELM_PLUGIN_DIR}/capture.sh\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "capture.sh"), []byte("#!/bin/sh\ntee \"$CAPTURE_FILE\"\n"), 0o755)
+	if res := helm.Run(nil, "plugin", "install", dir); res.Err != nil {
+		t.Fatalf("helm plugin install: %v\n%s", res.Err, res.Stderr)
+	}
+	return func(args ...string) []byte {
+		t.Helper()
+		file := filepath.Join(t.TempDir(), "input.yaml")
+		if res := helm.Run([]string{"CAPTURE_FILE=" + file}, args...); res.Err != nil {
+			t.Fatalf("helm %v: %v\n%s", args, res.Err, res.Stderr)
+		}
+		in, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return in
+	}
+}
+
+// TestHelm3EmptyRender: a chart whose templates all render to nothing hands the post-renderer an
+// empty stream; runner-migrate passes it back as `--post-renderer cat` does, and Helm succeeds.
+func TestHelm3EmptyRender(t *testing.T) {
+	helm := testenv.NewHelm(t, 3)
+	bin := testenv.Binary(t)
+	cat, err := exec.LookPath("cat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"template", "rel", chartPath("switched-off"), "-n", "ns", "--post-renderer"}
+	want := helm.Run(nil, append(args, cat)...)
+	if want.Err != nil {
+		t.Fatalf("helm template --post-renderer cat: %v\n%s", want.Err, want.Stderr)
+	}
+	got := helm.Run([]string{"RUNNER_MIGRATE_AUTH_TOKEN=" + authToken}, append(args, bin)...)
+	if got.Err != nil {
+		t.Fatalf("helm template --post-renderer runner-migrate of an empty render: %v\n%s", got.Err, got.Stderr)
+	}
+	if !bytes.Equal(got.Stdout, want.Stdout) {
+		t.Fatalf("output %q, want %q as with --post-renderer cat", got.Stdout, want.Stdout)
+	}
+	// --output-dir sends the post-renderer nothing either.
+	dir := t.TempDir()
+	if res := helm.Run(nil, "template", "rel", chartPath("gitlab-runner-0.86.0"), "-f", valuesPath("legacy-minimal"), "--output-dir", dir, "--post-renderer", bin); res.Err != nil {
+		t.Fatalf("helm template --output-dir --post-renderer: %v\n%s", res.Err, res.Stderr)
+	}
+	for _, stdin := range []string{"", "\n \n"} {
+		cmd := exec.Command(bin, "post-render")
+		cmd.Stdin = strings.NewReader(stdin)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil || stdout.String() != stdin || !strings.Contains(stderr.String(), "--output-dir") {
+			t.Errorf("stdin %q: err %v, stdout %q, stderr %q; want the input back, exit 0 and a note on --output-dir", stdin, err, stdout.String(), stderr.String())
+		}
+	}
+}
+
+// TestHelm3TokenReleases renders, with the real charts, releases runner-migrate must not give a new
+// token: a runner with no token at all passes through; releases that keep their own token lose only
+// the settings gitlab-runner refuses with it. And a registration token given as an env var leaves no
+// trace once migrated.
+func TestHelm3TokenReleases(t *testing.T) {
+	helm := testenv.NewHelm(t, 3)
+	bin := testenv.Binary(t)
+	withToken := []string{"RUNNER_MIGRATE_AUTH_TOKEN=" + authToken}
+	tests := []struct {
+		chart, values string
+		want          string // "unchanged", "repaired" or "migrated"
+		pipelineToken bool   // the Secret holds a placeholder a pipeline replaces with the token
+	}{
+		{chart: "gitlab-runner-0.71.0", values: "no-token", want: "unchanged"},
+		{chart: "gitlab-runner-0.86.0", values: "no-token", want: "unchanged"},
+		{chart: "gitlab-runner-0.47.0", values: "authenticated-settings", want: "repaired"},
+		{chart: "gitlab-runner-0.86.0", values: "authenticated-settings", want: "repaired"},
+		{chart: "gitlab-runner-0.47.0", values: "placeholder-settings", want: "repaired", pipelineToken: true},
+		{chart: "gitlab-runner-0.55.0", values: "registration-slot-glrt", want: "repaired"},
+		{chart: "gitlab-runner-0.47.0", values: "legacy-envvars-token", want: "migrated"},
+		{chart: "gitlab-runner-0.55.0", values: "legacy-envvars-token", want: "migrated"},
+		{chart: "gitlab-runner-0.71.0", values: "legacy-envvars-token", want: "migrated"},
+		{chart: "gitlab-runner-0.86.0", values: "legacy-envvars-token", want: "migrated"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.chart+"/"+tt.values, func(t *testing.T) {
+			args := []string{"template", "rel", chartPath(tt.chart), "-f", valuesPath(tt.values), "-n", "ns"}
+			plain := helm.Run(nil, args...)
+			if plain.Err != nil {
+				t.Fatalf("%v\n%s", plain.Err, plain.Stderr)
+			}
+			res := helm.Run(withToken, append(args, "--post-renderer", bin)...)
+			noLeaks(t, res.Stderr)
+			if res.Err != nil {
+				t.Fatalf("%v\n%s", res.Err, res.Stderr)
+			}
+			golden(t, filepath.Join("helm3", tt.chart, tt.values+".yaml"), res.Stdout)
+			onlyMigrationChanges(t, plain.Stdout, res.Stdout)
+			if tt.want == "unchanged" {
+				if !bytes.Equal(res.Stdout, plain.Stdout) {
+					t.Fatal("a runner without any token was changed")
+				}
+				return
+			}
+			if bytes.Equal(res.Stdout, plain.Stdout) {
+				t.Fatal("passed through unchanged")
+			}
+			start := func(manifests []byte) registration {
+				pod := readRunnerPod(t, manifests)
+				if tt.pipelineToken {
+					pod.secrets["runner-token"] = authToken
+				}
+				return pod.start(t)
+			}
+			if tt.want == "repaired" {
+				if bad := start(plain.Stdout).refused(); len(bad) == 0 {
+					t.Fatal("control: the release as rendered should pass settings gitlab-runner refuses")
+				}
+				if bytes.Contains(res.Stdout, []byte("-auth-token")) || bytes.Contains(res.Stdout, []byte("token-digest")) {
+					t.Fatal("a release that keeps its token got a new token Secret or a token digest")
+				}
+				if secret := document(plain.Stdout, "kind: Secret"); !bytes.Contains(res.Stdout, secret) {
+					t.Fatalf("the token Secret changed; it must pass byte for byte:\n%s", secret)
+				}
+				if !bytes.Contains(res.Stdout, []byte("runner-migrate.io/removed-settings:")) {
+					t.Fatal("the pod template does not record the removed settings (pods would not roll)")
+				}
+			}
+			if tt.want == "migrated" {
+				for _, form := range []string{registrationToken, base64.StdEncoding.EncodeToString([]byte(registrationToken))} {
+					if bytes.Contains(res.Stdout, []byte(form)) {
+						t.Fatal("the registration token is still in the migrated manifests")
+					}
+				}
+			}
+			reg := start(res.Stdout)
+			if bad := reg.refused(); len(bad) > 0 || !reg.ranRun {
+				t.Fatalf("gitlab-runner would refuse: %v (ran %v, args %q)", bad, reg.ranRun, reg.args)
+			}
+			if again := run(t, bin, withToken, res.Stdout); !bytes.Equal(again, res.Stdout) {
+				t.Fatal("post-rendering the output again changed it")
+			}
+		})
+	}
+}
+
+// document returns the first document of a stream that contains marker.
+func document(stream []byte, marker string) []byte {
+	for _, d := range bytes.Split(stream, []byte("\n---\n")) {
+		if bytes.Contains(d, []byte(marker)) {
+			return d
+		}
+	}
+	return nil
+}
+
+// What migration may change in a document, line by line: the token keys, refused register options
+// and the shell variables feeding them, the replicas guard, token and refused env entries, the token
+// Secret's name, and the pod template annotations runner-migrate adds.
+var (
+	removable = regexp.MustCompile(`^\s*(runner-token|runner-registration-token):|--(run-untagged|access-level|maximum-timeout|tag-list|locked|paused|maintenance-note)\b|` +
+		`^\s*(RUN_UNTAGGED|ACCESS_LEVEL)=|CI_SERVER_TOKEN" && |more than 1 replica|^\s*(exit 1|fi)$|` +
+		`^\s*- name: (REGISTER_[A-Z_]+|RUNNER_TAG_LIST|REGISTRATION_TOKEN|CI_SERVER_TOKEN)$|^\s*- \{name: (REGISTER_[A-Z_]+|RUNNER_TAG_LIST|REGISTRATION_TOKEN|CI_SERVER_TOKEN),`)
+	envValue = regexp.MustCompile(`^\s*value: `)
+	addable  = regexp.MustCompile(`^\s*(metadata|annotations|valueFrom|secretKeyRef):$|^\s*runner-migrate\.io/[a-z-]+: |^\s*(runner-token|runner-registration-token): |` +
+		`^\s*- name: CI_SERVER_TOKEN$|^\s*name: "?[a-z0-9.-]+-auth-token"?$|^\s*key: runner-token$|^\s*(RUN_UNTAGGED|ACCESS_LEVEL)=""$`)
+	secretName = regexp.MustCompile(`^\s*name: "?[a-z0-9.-]+"?$`)
+)
+
+// onlyMigrationChanges checks that post-rendering changed only the lines migration is about: a diff
+// of the input and the output (helm diff, a GitOps review) must show nothing else, no re-indented
+// list, no re-quoted value, no reordered key. Documents runner-migrate adds are left out.
+func onlyMigrationChanges(t *testing.T, in, out []byte) {
+	t.Helper()
+	a, b := documents(in), documents(out)
+	kept := b[:0:0]
+	for _, d := range b {
+		if !(strings.Contains(d, "kind: Secret") && strings.Contains(d, "-auth-token\n") && !strings.Contains(string(in), d)) {
+			kept = append(kept, d)
+		}
+	}
+	if len(a) != len(kept) {
+		t.Fatalf("%d documents in, %d out (less those runner-migrate adds)", len(a), len(kept))
+	}
+	changed := 0
+	for i := range a {
+		if a[i] == kept[i] {
+			continue
+		}
+		changed++
+		x, y := strings.Split(a[i], "\n"), strings.Split(kept[i], "\n")
+		for _, op := range difflib.NewMatcher(x, y).GetOpCodes() {
+			if op.Tag == 'e' {
+				continue
+			}
+			old, added := x[op.I1:op.I2], y[op.J1:op.J2]
+			if len(old) == 1 && len(added) == 1 && (secretName.MatchString(old[0]) && addable.MatchString(added[0]) ||
+				strings.TrimSuffix(old[0], " \\") == added[0]) {
+				continue // the token Secret's name, or a command line that lost its continuation
+			}
+			afterName := false
+			for _, l := range old {
+				ok := removable.MatchString(l) || afterName && envValue.MatchString(l)
+				afterName = strings.Contains(l, "- name: ")
+				if !ok {
+					t.Errorf("document %d: line removed that migration does not touch: %q", i+1, l)
+				}
+			}
+			for _, l := range added {
+				if !addable.MatchString(l) {
+					t.Errorf("document %d: line added that migration does not write: %q", i+1, l)
+				}
+			}
+		}
+	}
+	if changed == 0 && len(a) > 0 && !bytes.Equal(in, out) {
+		t.Errorf("the output differs from the input outside its documents")
+	}
+}
+
+// documents splits a stream at its `---` lines.
+func documents(stream []byte) []string {
+	var docs []string
+	for _, d := range strings.Split("\n"+string(stream), "\n---\n") {
+		if strings.TrimSpace(d) != "" {
+			docs = append(docs, strings.TrimRight(d, "\n"))
+		}
+	}
+	return docs
 }
 
 // run runs the runner-migrate binary as Helm does: manifests on stdin, env inherited.

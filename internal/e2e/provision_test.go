@@ -109,7 +109,7 @@ func TestProvisionUpgrades(t *testing.T) {
 	gl := newGitLab(t)
 	helm := testenv.NewHelm(t, 3)
 	bin := testenv.Binary(t)
-	env := []string{"KUBECONFIG=" + cluster.Kubeconfig, "GITLAB_TOKEN=" + gl.pat, "RUNNER_MIGRATE_GITLAB_URL=" + gl.URL()}
+	env := []string{"KUBECONFIG=" + cluster.Kubeconfig, "GITLAB_TOKEN=" + gl.pat, "RUNNER_MIGRATE_GITLAB_URL=" + gl.URL(), "RUNNER_MIGRATE_ALLOW_HTTP=true", "RUNNER_MIGRATE_ALLOWED_HOST=gitlab.example.com"}
 	upgrade := func(values string) {
 		t.Helper()
 		res := helm.Run(env, "upgrade", "--install", "rel", chartPath("multi-runner"), "-f", values, "-n", ns, "--post-renderer", bin)
@@ -203,7 +203,8 @@ func TestProvisionSurvivesKill(t *testing.T) {
 	if err := os.WriteFile(bin, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	env := []string{"KUBECONFIG=" + cluster.Kubeconfig, "GITLAB_TOKEN=" + gl.pat, "RUNNER_MIGRATE_GITLAB_URL=" + gl.URL()}
+	// The killed run holds a Lease; a short one keeps the rerun from waiting long for it to expire.
+	env := append(gl.apiEnv(), "KUBECONFIG="+cluster.Kubeconfig, "RUNNER_MIGRATE_LEASE_DURATION=2s")
 	args := []string{"upgrade", "--install", "rel", chartPath("gitlab-runner-0.86.0"), "-f", valuesPath("legacy"),
 		"-f", registrationValues(t, gl.group.RunnersToken), "-n", ns, "--post-renderer", bin}
 
@@ -276,7 +277,7 @@ func TestProvisionStateFile(t *testing.T) {
 	helm := testenv.NewHelm(t, 3)
 	bin := testenv.Binary(t)
 	state := filepath.Join(t.TempDir(), "state", "runners.yaml")
-	env := []string{"KUBECONFIG=" + filepath.Join(t.TempDir(), "none"), "GITLAB_TOKEN=" + gl.pat, "RUNNER_MIGRATE_GITLAB_URL=" + gl.URL()}
+	env := []string{"KUBECONFIG=" + filepath.Join(t.TempDir(), "none"), "GITLAB_TOKEN=" + gl.pat, "RUNNER_MIGRATE_GITLAB_URL=" + gl.URL(), "RUNNER_MIGRATE_ALLOW_HTTP=true", "RUNNER_MIGRATE_ALLOWED_HOST=gitlab.example.com"}
 	args := []string{"template", "rel", chartPath("gitlab-runner-0.86.0"), "-f", valuesPath("legacy"),
 		"-f", registrationValues(t, gl.group.RunnersToken), "-n", ns0, "--post-renderer", bin}
 
@@ -321,7 +322,7 @@ func TestProvisionDryRun(t *testing.T) {
 	gl := newGitLab(t)
 	helm := testenv.NewHelm(t, 3)
 	bin := testenv.Binary(t)
-	env := []string{"KUBECONFIG=" + filepath.Join(t.TempDir(), "none"), "GITLAB_TOKEN=" + gl.pat, "RUNNER_MIGRATE_GITLAB_URL=" + gl.URL()}
+	env := []string{"KUBECONFIG=" + filepath.Join(t.TempDir(), "none"), "GITLAB_TOKEN=" + gl.pat, "RUNNER_MIGRATE_GITLAB_URL=" + gl.URL(), "RUNNER_MIGRATE_ALLOW_HTTP=true", "RUNNER_MIGRATE_ALLOWED_HOST=gitlab.example.com"}
 	res := helm.Run(env, "template", "rel", chartPath("gitlab-runner-0.86.0"), "-f", valuesPath("legacy"),
 		"-f", registrationValues(t, gl.group.RunnersToken), "-n", ns0, "--post-renderer", bin, "--post-renderer-args", "--dry-run")
 	noLeaks(t, res.Stderr, gl.secrets()...)

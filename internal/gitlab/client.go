@@ -34,7 +34,8 @@ type ClientConfig struct {
 }
 
 // NewClient builds a client-go client that never repeats a POST on its own (a repeated create makes
-// a second runner), honours 429 Retry-After, and sends nothing to logs.
+// a second runner), honours 429 Retry-After, follows no redirect (the access token goes to the
+// GitLab the operator named, nowhere else), and sends nothing to logs.
 func NewClient(cfg ClientConfig) (*gl.Client, error) {
 	if cfg.Token.IsZero() {
 		return nil, errors.New("no GitLab access token: set GITLAB_TOKEN or --gitlab-token-file to a token with the create_runner scope (or api)")
@@ -62,7 +63,7 @@ func NewClient(cfg ClientConfig) (*gl.Client, error) {
 	}
 	return gl.NewClient(cfg.Token.Reveal(),
 		gl.WithBaseURL(strings.TrimRight(cfg.BaseURL, "/")+"/"),
-		gl.WithHTTPClient(&http.Client{Transport: transport}),
+		gl.WithHTTPClient(&http.Client{Transport: transport, CheckRedirect: refuseRedirect}),
 		gl.WithCustomRetry(checkRetry),
 		gl.WithCustomBackoff(backoff),
 		gl.WithCustomRetryMax(retryMax),
@@ -87,6 +88,10 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		method = strings.ToUpper(uerr.Op)
 	}
 	if err != nil {
+		var redirect *RedirectError
+		if errors.As(err, &redirect) {
+			return false, nil // asking again gets the same redirect
+		}
 		var certErr *tls.CertificateVerificationError
 		var unknownCA x509.UnknownAuthorityError
 		var hostErr x509.HostnameError
@@ -156,4 +161,29 @@ type RateLimitError struct{ Wait time.Duration }
 func (e *RateLimitError) Error() string {
 	return fmt.Sprintf("GitLab rate-limits this access token (429 Too Many Requests) and asks to retry in %s, which is past the deadline; "+
 		"run again later or raise --timeout", e.Wait.Round(time.Second))
+}
+
+// RedirectError: GitLab answered with a redirect. Go's client would follow it and keep the
+// PRIVATE-TOKEN header even to another host, so runner-migrate follows none.
+type RedirectError struct {
+	From, To *url.URL
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("GitLab at %s answered with a redirect to %s; runner-migrate never follows a redirect with the access token. "+
+		"Fix: set --gitlab-url to the address GitLab serves its API on", hostOf(e.From), redactedURL(e.To))
+}
+
+func refuseRedirect(req *http.Request, via []*http.Request) error {
+	return &RedirectError{From: via[0].URL, To: req.URL}
+}
+
+func hostOf(u *url.URL) string { return u.Scheme + "://" + u.Host }
+
+// redactedURL prints where a redirect pointed without its query or user info, which could carry
+// secrets of the server's choosing.
+func redactedURL(u *url.URL) string {
+	c := *u
+	c.User, c.RawQuery, c.Fragment = nil, "", ""
+	return c.String()
 }

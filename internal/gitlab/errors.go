@@ -24,6 +24,10 @@ func explain(err error, what string) error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%s: no answer from GitLab before the deadline (--timeout)", what)
 	}
+	var redirect *RedirectError
+	if errors.As(err, &redirect) {
+		return fmt.Errorf("%s: %w", what, redirect)
+	}
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
 		// url.Error prints the full URL; runner-migrate never puts a token in a URL, but print only

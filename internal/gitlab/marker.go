@@ -4,35 +4,61 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
-// The marker ends the description of every runner runner-migrate creates. It names the release and
-// the spec fingerprint, so a runner created by a run that died before its token was stored can be
-// found again (the list API returns descriptions, nothing else that could carry it) and adopted.
-var markerPattern = regexp.MustCompile(`\[runner-migrate (\S+) (rm-[0-9a-f]{12})\]$`)
+// The marker ends the description of every runner runner-migrate creates:
+//
+//	[runner-migrate <namespace>/<release> <fingerprint> <place>]
+//
+// It names the release, the runner spec and the place the runner's token is kept (a cluster or a
+// state file). A runner whose token a crashed run lost can be found again by it (the list API
+// returns descriptions, nothing else that could carry it) and adopted, but only by runs that keep
+// tokens in the same place: the same release installed in a second cluster must never take over the
+// first cluster's runner. Markers written before places existed have three fields.
+var markerPattern = regexp.MustCompile(`\[runner-migrate (\S+) (rm-[0-9a-f]{12})(?: (\S+))?\]$`)
 
-// maxDescription is GitLab's limit on a runner description.
+// maxDescription is GitLab's limit on a runner description, in characters.
 const maxDescription = 1024
 
-func marker(release, fingerprint string) string {
-	return fmt.Sprintf("[runner-migrate %s %s]", release, fingerprint)
+// Marker is the marker of a release's runner for one spec, kept in one place.
+func Marker(release Release, fingerprint, place string) string {
+	if place == "" {
+		return fmt.Sprintf("[runner-migrate %s %s]", release, fingerprint)
+	}
+	return fmt.Sprintf("[runner-migrate %s %s %s]", release, fingerprint, place)
 }
 
-// describe builds a runner's description: the user's name for it, then the marker.
-func describe(base, release, fingerprint string) string {
-	m := marker(release, fingerprint)
+// Describe builds a runner's description: the user's name for it, then the marker, cut to GitLab's
+// limit at a character boundary.
+func Describe(base, marker string) string {
 	base = strings.TrimSpace(markerPattern.ReplaceAllString(base, ""))
-	if limit := maxDescription - len(m) - 1; len(base) > limit {
-		base = base[:limit]
+	limit := maxDescription - utf8.RuneCountInString(marker) - 1
+	if utf8.RuneCountInString(base) > limit {
+		base = strings.TrimSpace(string([]rune(base)[:max(limit, 0)]))
 	}
 	if base == "" {
-		return m
+		return marker
 	}
-	return base + " " + m
+	return base + " " + marker
 }
 
-// hasMarker reports whether a description carries the marker of release and fingerprint.
-func hasMarker(description, release, fingerprint string) bool {
+// parsedMarker is what a description's marker says.
+type parsedMarker struct {
+	release, fingerprint, place string
+}
+
+func parseMarker(description string) (parsedMarker, bool) {
 	m := markerPattern.FindStringSubmatch(description)
-	return m != nil && m[1] == release && m[2] == fingerprint
+	if m == nil {
+		return parsedMarker{}, false
+	}
+	return parsedMarker{release: m[1], fingerprint: m[2], place: m[3]}, true
+}
+
+// ownedBy reports whether a description carries a marker of the release, whatever spec or place:
+// the runner is this release's, so runner-migrate may change its settings.
+func ownedBy(description string, release Release) bool {
+	m, ok := parseMarker(description)
+	return ok && m.release == release.String()
 }

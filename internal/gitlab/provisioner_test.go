@@ -53,18 +53,28 @@ spec:
 	return tokensource.Request{Spec: s.Sites[0].Spec, Sites: s.Sites}
 }
 
-// memStore is a Store in memory, by fingerprint.
+// memStore is a Store in memory, by fingerprint; with one record it serves it to every spec (one
+// runner per test).
 type memStore map[string]Record
 
-func (m memStore) Name() string { return "memory" }
-func (m memStore) Lookup(_ context.Context, req tokensource.Request) (Record, bool, error) {
-	for _, r := range m { // one runner per test: any record is the one
+func (m memStore) Name() string                                          { return "memory" }
+func (m memStore) Place(context.Context) (string, error)                 { return "mem-test", nil }
+func (m memStore) Lock(context.Context, Release, string) (func(), error) { return func() {}, nil }
+func (m memStore) Lookup(_ context.Context, req tokensource.Request, _ Release) (Record, bool, error) {
+	if r, ok := m[req.Fingerprint()]; ok {
 		return r, true, nil
+	}
+	if len(m) == 1 {
+		for _, r := range m {
+			return r, true, nil
+		}
 	}
 	return Record{}, false, nil
 }
-func (m memStore) Save(_ context.Context, _ tokensource.Request, r Record) error {
-	clear(m)
+func (m memStore) Save(_ context.Context, _ tokensource.Request, _ Release, r Record) error {
+	if r.Supersedes != "" {
+		delete(m, r.Supersedes)
+	}
 	m[r.Fingerprint] = r
 	return nil
 }
@@ -94,7 +104,16 @@ func newWorld(t *testing.T, opts ...gitlabfake.Option) *world {
 
 func (w *world) provisioner(t *testing.T, pat string, scope ScopeConfig, stores ...Store) *Provisioner {
 	t.Helper()
-	p, err := New(Config{Client: ClientConfig{Token: token.New(pat)}, Scope: scope, Stores: stores})
+	return w.provisionerWith(t, Config{Client: ClientConfig{Token: token.New(pat)}, Scope: scope, Stores: stores, MayReset: true})
+}
+
+// provisionerWith fills in the destination (the fake, over plain http) of a config.
+func (w *world) provisionerWith(t *testing.T, cfg Config) *Provisioner {
+	t.Helper()
+	if cfg.Destination.URL == "" && !cfg.Destination.AllowHTTP && len(cfg.Destination.AllowedHosts) == 0 {
+		cfg.Destination = Destination{URL: w.fake.URL(), AllowHTTP: true}
+	}
+	p, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +134,12 @@ func TestScopeResolution(t *testing.T) {
 		{"project maintainer, project's token", func(w *world) string { return w.ownerPAT }, func(w *world) string { return w.project.RunnersToken }, ScopeConfig{}, "project_type apps/web", false},
 		{"admin, instance token", func(w *world) string { return w.adminPAT }, func(w *world) string { return w.fake.InstanceRegistrationToken() }, ScopeConfig{}, "instance_type", false},
 		{"owner, token of a group not owned", func(w *world) string { return w.ownerPAT }, func(*world) string { return "GR1348941someoneElsesToken0" }, ScopeConfig{},
-			"none of the 2 groups this access token owns nor the 1 projects", true},
+			"not the registration token of any of the 2 groups this access token owns, the 1 projects", true},
+		// An administrator's token must not turn a group's runner into an instance runner.
+		{"admin, a group's token", func(w *world) string { return w.adminPAT }, func(w *world) string { return w.group.RunnersToken }, ScopeConfig{},
+			"--runner-type instance", true},
+		{"admin, explicit instance", func(w *world) string { return w.adminPAT }, func(w *world) string { return w.group.RunnersToken }, ScopeConfig{RunnerType: "instance"},
+			"instance_type", false},
 		{"explicit group by path", func(w *world) string { return w.ownerPAT }, func(*world) string { return "GR1348941whatever" }, ScopeConfig{RunnerType: "group", Group: "platform"}, "group_type platform", false},
 		{"explicit project by path", func(w *world) string { return w.ownerPAT }, func(*world) string { return "GR1348941whatever" }, ScopeConfig{RunnerType: "project", Project: "apps/web"}, "project_type apps/web", false},
 		{"group without type", func(w *world) string { return w.ownerPAT }, func(*world) string { return "x" }, ScopeConfig{Group: "platform"}, "--group and --project need --runner-type", true},
@@ -256,10 +280,7 @@ func TestErrorsSayWhatIsMissing(t *testing.T) {
 
 func TestDryRunOnlyReads(t *testing.T) {
 	w := newWorld(t)
-	p, err := New(Config{Client: ClientConfig{Token: token.New(w.ownerPAT)}, DryRun: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := w.provisionerWith(t, Config{Client: ClientConfig{Token: token.New(w.ownerPAT)}, DryRun: true})
 	cred, err := p.Credential(context.Background(), siteRequest(t, w.fake.URL(), w.group.RunnersToken, "docker"))
 	if err != nil || !cred.Placeholder || !cred.Token.IsAuthentication() {
 		t.Fatalf("dry run: %v, placeholder %v", err, cred.Placeholder)
@@ -297,7 +318,7 @@ func TestPrivateCA(t *testing.T) {
 	}
 	try := func(cfg ClientConfig) error {
 		cfg.Token = token.New(pat)
-		p, err := New(Config{Client: cfg, Scope: ScopeConfig{RunnerType: "group", Group: "platform"}, Stores: []Store{memStore{}}})
+		p, err := New(Config{Client: cfg, Destination: Destination{URL: fake.URL()}, Scope: ScopeConfig{RunnerType: "group", Group: "platform"}, Stores: []Store{memStore{}}})
 		if err != nil {
 			return err
 		}

@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	gl "gitlab.com/gitlab-org/api/client-go/v2"
 
@@ -49,6 +48,31 @@ type ScopeConfig struct {
 // resolveScope decides the scope of a new runner: the one the user named, else the group or project
 // whose registration token the release carried, else (administrators only) an instance runner.
 func (p *Provisioner) resolveScope(ctx context.Context, c *gl.Client, legacy token.Token) (Scope, error) {
+	if p.cfg.Scope.RunnerType != "" {
+		p.mu.Lock()
+		s, ok := p.scopes["config"]
+		p.mu.Unlock()
+		if ok {
+			return s, nil
+		}
+		s, err := p.configuredScope(ctx, c)
+		if err == nil {
+			p.remember("config", s)
+		}
+		return s, err
+	}
+	if p.cfg.Scope.Group != "" || p.cfg.Scope.Project != "" {
+		return Scope{}, fmt.Errorf("--group and --project need --runner-type group or project")
+	}
+	if legacy.IsZero() {
+		return Scope{}, fmt.Errorf("cannot tell which group or project the runner belongs to: the registration token is not in the " +
+			"manifests (nor readable from the cluster). Fix: pass --runner-type group --group PATH (or project --project PATH, or instance)")
+	}
+	return p.scopeOfRegistrationToken(ctx, c, legacy)
+}
+
+// configuredScope is the scope the user named with --runner-type, --group and --project.
+func (p *Provisioner) configuredScope(ctx context.Context, c *gl.Client) (Scope, error) {
 	cfg := p.cfg.Scope
 	switch normalizeType(cfg.RunnerType) {
 	case InstanceType:
@@ -64,7 +88,7 @@ func (p *Provisioner) resolveScope(ctx context.Context, c *gl.Client, legacy tok
 		if cfg.Group == "" {
 			return Scope{}, fmt.Errorf("--runner-type group needs --group PATH or ID")
 		}
-		g, _, err := c.Groups.GetGroup(cfg.Group, nil, gl.WithContext(ctx))
+		g, _, err := c.Groups.GetGroup(cfg.Group, withoutProjects, gl.WithContext(ctx))
 		if err != nil {
 			return Scope{}, explain(err, "looking up group "+cfg.Group)
 		}
@@ -78,19 +102,12 @@ func (p *Provisioner) resolveScope(ctx context.Context, c *gl.Client, legacy tok
 			return Scope{}, explain(err, "looking up project "+cfg.Project)
 		}
 		return Scope{Type: ProjectType, ProjectID: pr.ID, Path: pr.PathWithNamespace, Reason: "--project " + cfg.Project}, nil
-	case "":
-	default:
-		return Scope{}, fmt.Errorf("--runner-type %q: want instance, group or project", cfg.RunnerType)
 	}
-	if cfg.Group != "" || cfg.Project != "" {
-		return Scope{}, fmt.Errorf("--group and --project need --runner-type group or project")
-	}
-	if legacy.IsZero() {
-		return Scope{}, fmt.Errorf("cannot tell which group or project the runner belongs to: the registration token is not in the " +
-			"manifests (nor readable from the cluster). Fix: pass --runner-type group --group PATH (or project --project PATH, or instance)")
-	}
-	return p.scopeOfRegistrationToken(ctx, c, legacy)
+	return Scope{}, fmt.Errorf("--runner-type %q: want instance, group or project", cfg.RunnerType)
 }
+
+// withoutProjects asks for a group without the projects GitLab would otherwise embed.
+var withoutProjects = &gl.GetGroupOptions{WithProjects: gl.Ptr(false)}
 
 func normalizeType(t string) string {
 	switch t {
@@ -108,7 +125,10 @@ func normalizeType(t string) string {
 // used: GitLab shows runners_token to a group's owners (GET /groups/:id) and a project's maintainers
 // (project lists and GET /projects/:id).
 func (p *Provisioner) scopeOfRegistrationToken(ctx context.Context, c *gl.Client, legacy token.Token) (Scope, error) {
-	if s, ok := p.scopes[legacy.Digest("scope")]; ok {
+	p.mu.Lock()
+	s, ok := p.scopes[legacy.Digest("scope")]
+	p.mu.Unlock()
+	if ok {
 		return s, nil
 	}
 	matches := func(t string) bool {
@@ -124,12 +144,12 @@ func (p *Provisioner) scopeOfRegistrationToken(ctx context.Context, c *gl.Client
 		}
 		for _, g := range page {
 			groups++
-			d, _, err := c.Groups.GetGroup(g.ID, nil, gl.WithContext(ctx))
+			d, _, err := c.Groups.GetGroup(g.ID, withoutProjects, gl.WithContext(ctx))
 			if err != nil {
 				return Scope{}, explain(err, "reading group "+g.FullPath)
 			}
 			if matches(d.RunnersToken) {
-				return p.remember(legacy, Scope{Type: GroupType, GroupID: d.ID, Path: d.FullPath,
+				return p.remember(legacy.Digest("scope"), Scope{Type: GroupType, GroupID: d.ID, Path: d.FullPath,
 					Reason: "the release's registration token is group " + d.FullPath + "'s"}), nil
 			}
 		}
@@ -148,7 +168,7 @@ func (p *Provisioner) scopeOfRegistrationToken(ctx context.Context, c *gl.Client
 		for _, pr := range page {
 			projects++
 			if matches(pr.RunnersToken) {
-				return p.remember(legacy, Scope{Type: ProjectType, ProjectID: pr.ID, Path: pr.PathWithNamespace,
+				return p.remember(legacy.Digest("scope"), Scope{Type: ProjectType, ProjectID: pr.ID, Path: pr.PathWithNamespace,
 					Reason: "the release's registration token is project " + pr.PathWithNamespace + "'s"}), nil
 			}
 		}
@@ -157,24 +177,22 @@ func (p *Provisioner) scopeOfRegistrationToken(ctx context.Context, c *gl.Client
 		}
 		popt.Page = resp.NextPage
 	}
-	user, _, err := c.Users.CurrentUser(gl.WithContext(ctx))
-	if err != nil {
-		return Scope{}, explain(err, "reading the access token's user")
-	}
-	if !user.IsAdmin {
-		return Scope{}, fmt.Errorf("the release's registration token belongs to none of the %d groups this access token owns nor the %d projects it maintains, "+
-			"and %s is not an administrator, so runner-migrate cannot create an instance runner. Fix: pass --runner-type with --group or --project, "+
-			"or use an administrator's token", groups, projects, user.Username)
-	}
-	reason := "the registration token matches no group or project, and " + user.Username + " is an administrator"
+	// An instance runner takes jobs from every project, so it is made only for the instance's own
+	// registration token (readable by administrators only): a group's or project's runner must never
+	// become one because the access token happens to be an administrator's.
 	if matches(instanceRegistrationToken(ctx, c)) {
-		reason = "the release's registration token is the instance's"
+		return p.remember(legacy.Digest("scope"), Scope{Type: InstanceType, Reason: "the release's registration token is the instance's"}), nil
 	}
-	return p.remember(legacy, Scope{Type: InstanceType, Reason: reason}), nil
+	return Scope{}, fmt.Errorf("the release's registration token is not the registration token of any of the %d groups this access token owns, "+
+		"the %d projects it maintains, or the instance (readable only with an administrator's token), so runner-migrate cannot tell which "+
+		"runners' jobs it served. Fix: name the scope with --runner-type group --group PATH, --runner-type project --project PATH, "+
+		"or --runner-type instance if an instance runner (open to every project) is meant", groups, projects)
 }
 
-func (p *Provisioner) remember(legacy token.Token, s Scope) Scope {
-	p.scopes[legacy.Digest("scope")] = s
+func (p *Provisioner) remember(key string, s Scope) Scope {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.scopes[key] = s
 	return s
 }
 
@@ -199,8 +217,6 @@ func (s Scope) forbiddenFix() string {
 	}
 	return "creating an instance runner needs an administrator's token (with the admin_mode scope when Admin Mode is on)"
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // instanceRegistrationToken reads the instance's runner registration token from the application
 // settings (administrators only); client-go's Settings type does not carry it.

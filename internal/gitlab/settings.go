@@ -24,14 +24,14 @@ type settings struct {
 	note           string
 }
 
-func (p *Provisioner) desired(req tokensource.Request, release string) settings {
+func (p *Provisioner) desired(req tokensource.Request, marker string) settings {
 	s := req.Spec
 	base := s.Description
 	if base == "" {
 		base = req.Sites[0].Workload.Name
 	}
 	return settings{
-		description:    describe(base, release, req.Fingerprint()),
+		description:    Describe(base, marker),
 		tags:           s.Tags,
 		runUntagged:    s.RunUntagged,
 		locked:         s.Locked,
@@ -83,53 +83,63 @@ func (d settings) createOptions() *gl.CreateUserRunnerOptions {
 }
 
 // reconcile brings a runner's settings to the desired ones with one PUT of the fields that differ.
-// locked means something only for project runners (GitLab keeps it off elsewhere), so it is compared
-// there only. verb and detail describe the action when nothing needs changing.
-func (p *Provisioner) reconcile(ctx context.Context, c *gl.Client, req tokensource.Request, r *gl.RunnerDetails, d settings, verb, detail string) error {
-	var o gl.UpdateRunnerDetailsOptions
+// A maximum timeout the values no longer set is cleared (sent as null). locked means something only
+// for project runners (GitLab keeps it off elsewhere), so it is compared there only. verb and detail
+// describe the action when nothing needs changing.
+func (p *Provisioner) reconcile(ctx context.Context, r *run, d *runnerDetails, verb, detail string) error {
+	want := r.desired
+	fields := map[string]any{}
 	var changes []string
-	if r.Description != d.description {
-		o.Description = gl.Ptr(d.description)
+	if d.Description != want.description {
+		fields["description"] = want.description
 		changes = append(changes, "description")
 	}
-	have := slices.Clone(r.TagList)
+	have := slices.Clone(d.TagList)
 	slices.Sort(have)
-	if !slices.Equal(have, d.tags) {
-		o.TagList = gl.Ptr(slices.Clone(d.tags))
-		changes = append(changes, fmt.Sprintf("tags %s -> %s", strings.Join(have, ","), strings.Join(d.tags, ",")))
+	if !slices.Equal(have, want.tags) {
+		fields["tag_list"] = append([]string{}, want.tags...)
+		changes = append(changes, fmt.Sprintf("tags %s -> %s", strings.Join(have, ","), strings.Join(want.tags, ",")))
 	}
-	if r.RunUntagged != d.runUntagged {
-		o.RunUntagged = gl.Ptr(d.runUntagged)
-		changes = append(changes, fmt.Sprintf("run-untagged -> %t", d.runUntagged))
+	if d.RunUntagged != want.runUntagged {
+		fields["run_untagged"] = want.runUntagged
+		changes = append(changes, fmt.Sprintf("run-untagged -> %t", want.runUntagged))
 	}
-	if r.RunnerType == ProjectType && r.Locked != d.locked {
-		o.Locked = gl.Ptr(d.locked)
-		changes = append(changes, fmt.Sprintf("locked -> %t", d.locked))
+	if d.RunnerType == ProjectType && d.Locked != want.locked {
+		fields["locked"] = want.locked
+		changes = append(changes, fmt.Sprintf("locked -> %t", want.locked))
 	}
-	if r.AccessLevel != d.accessLevel {
-		o.AccessLevel = gl.Ptr(d.accessLevel)
-		changes = append(changes, "access level -> "+d.accessLevel)
+	if d.AccessLevel != want.accessLevel {
+		fields["access_level"] = want.accessLevel
+		changes = append(changes, "access level -> "+want.accessLevel)
 	}
-	if d.maximumTimeout > 0 && r.MaximumTimeout != d.maximumTimeout {
-		o.MaximumTimeout = gl.Ptr(d.maximumTimeout)
-		changes = append(changes, fmt.Sprintf("maximum timeout -> %ds", d.maximumTimeout))
+	switch {
+	case want.maximumTimeout > 0 && (d.MaximumTimeout == nil || *d.MaximumTimeout != want.maximumTimeout):
+		fields["maximum_timeout"] = want.maximumTimeout
+		changes = append(changes, fmt.Sprintf("maximum timeout -> %ds", want.maximumTimeout))
+	case want.maximumTimeout == 0 && d.MaximumTimeout != nil:
+		fields["maximum_timeout"] = nil
+		changes = append(changes, "maximum timeout cleared")
 	}
-	if r.Paused != d.paused {
-		o.Paused = gl.Ptr(d.paused)
-		changes = append(changes, fmt.Sprintf("paused -> %t", d.paused))
+	if d.Paused != want.paused {
+		fields["paused"] = want.paused
+		changes = append(changes, fmt.Sprintf("paused -> %t", want.paused))
+	}
+	if note := deref(d.MaintenanceNote); note != want.note {
+		fields["maintenance_note"] = want.note
+		changes = append(changes, "maintenance note")
 	}
 	if len(changes) == 0 {
 		if verb != "" {
-			p.record(req, verb, r.ID, detail)
+			p.record(r.req, verb, d.ID, detail)
 		}
 		return nil
 	}
-	p.record(req, "update", r.ID, strings.Join(changes, "; "))
+	p.record(r.req, "update", d.ID, strings.Join(changes, "; "))
 	if p.cfg.DryRun {
 		return nil
 	}
-	if _, _, err := c.Runners.UpdateRunnerDetails(r.ID, &o, gl.WithContext(ctx)); err != nil {
-		return explain(err, fmt.Sprintf("updating runner %d", r.ID))
+	if err := updateRunner(ctx, r.c, d.ID, fields); err != nil {
+		return explain(err, fmt.Sprintf("updating runner %d", d.ID))
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/runner-migrate/runner-migrate/rewrite"
+	"github.com/runner-migrate/runner-migrate/internal/lint/rules"
 )
 
 // BenchmarkLintTree lints a generated tree of 1,000 values files, half of them with findings.
@@ -30,18 +31,7 @@ func BenchmarkLintTree(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	start := time.Now()
-	var res Result
-	b.ReportAllocs()
-	for b.Loop() {
-		res = Run(Options{Paths: []string{root}, Target: rewrite.DefaultGitLabVersion})
-	}
-	perRun := time.Since(start) / time.Duration(b.N)
-	runtime.ReadMemStats(&after)
-	allocated := float64(after.TotalAlloc-before.TotalAlloc) / float64(b.N) / (1 << 20)
-	b.ReportMetric(allocated, "MB/run")
+	res, perRun, allocated := measure(b, Options{Paths: []string{root}, Target: rules.DefaultGitLabVersion})
 	if res.Files != 1000 || len(res.Errors) != 0 {
 		b.Fatalf("linted %d files with %d errors, want 1000 and none", res.Files, len(res.Errors))
 	}
@@ -55,4 +45,49 @@ func BenchmarkLintTree(b *testing.B) {
 	if perRun >= time.Second || allocated >= 50 {
 		b.Fatalf("targets missed: %s and %.1f MB per run (want < 1 s, < 50 MB)", perRun, allocated)
 	}
+}
+
+// BenchmarkLintLargeValues lints a 10 MB values file whose root mapping has 400,000 keys (issue 9:
+// 40,000 keys took 5.5 s, 400,000 did not finish in 10 minutes). Targets: under 2 s and under
+// 200 MB (allocated) per run.
+func BenchmarkLintLargeValues(b *testing.B) {
+	const keys = 400_000
+	var buf bytes.Buffer
+	buf.WriteString("gitlabUrl: https://gitlab.example.com/\nrunnerRegistrationToken: \"GR1348941benchLargeValues\"\nrunners:\n  tags: docker\n  locked: false\n")
+	for i := 0; i < keys-5; i++ {
+		fmt.Fprintf(&buf, "key-%06d: v-%012d\n", i, i)
+	}
+	if buf.Len() < 10<<20 {
+		b.Fatalf("the file has %d bytes, want 10 MB", buf.Len())
+	}
+	file := filepath.Join(b.TempDir(), "values.yaml")
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	res, perRun, allocated := measure(b, Options{Paths: []string{file}, Target: rules.DefaultGitLabVersion})
+	if len(res.Errors) != 0 || len(res.Findings) != 3 {
+		b.Fatalf("errors %v, %d findings, want none and 3 (RM001, two RM002)", res.Errors, len(res.Findings))
+	}
+	if perRun >= 2*time.Second || allocated >= 200 {
+		b.Fatalf("targets missed: %s and %.1f MB per run (want < 2 s, < 200 MB)", perRun, allocated)
+	}
+}
+
+// measure runs lint b.N times and returns the last result, the time per run and the MB allocated
+// per run (also reported as MB/run).
+func measure(b *testing.B, opts Options) (res Result, perRun time.Duration, allocatedMB float64) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		res = Run(opts)
+	}
+	perRun = time.Since(start) / time.Duration(b.N)
+	runtime.ReadMemStats(&after)
+	allocatedMB = float64(after.TotalAlloc-before.TotalAlloc) / float64(b.N) / (1 << 20)
+	b.ReportMetric(allocatedMB, "MB/run")
+	return res, perRun, allocatedMB
 }

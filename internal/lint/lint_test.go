@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/runner-migrate/runner-migrate/rewrite"
+	"github.com/runner-migrate/runner-migrate/internal/lint/rules"
 )
 
-// TestWalk: which files a directory walk lints, and which broken files it reports.
+// TestWalk: which files a directory walk lints, and that it reports every file it cannot read.
 func TestWalk(t *testing.T) {
 	root := t.TempDir()
 	write := func(rel, content string) {
@@ -27,10 +27,11 @@ func TestWalk(t *testing.T) {
 	write(".git/values.yaml", legacy)                                                                                   // hidden: skipped
 	write("deploy/values-prod.yml", legacy)
 	write("deploy/broken-values.yaml", "a: [\n") // named like values: its error is reported
-	write("ci/pipeline.yaml", "stages: [test\n") // other YAML that does not parse: skipped quietly
+	write("ci/pipeline.yaml", "stages: [test\n") // any other YAML that does not parse: reported too
+	write("ci/list.yaml", "- a\n- b\n")          // valid YAML but no mapping: no values, passed over
 	write("rendered/all.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
 
-	res := Run(Options{Paths: []string{root}, Target: rewrite.DefaultGitLabVersion})
+	res := Run(Options{Paths: []string{root}, Target: rules.DefaultGitLabVersion})
 	var files []string
 	for _, f := range res.Findings {
 		files = append(files, strings.TrimPrefix(f.File, root+"/"))
@@ -38,8 +39,12 @@ func TestWalk(t *testing.T) {
 	if got, want := strings.Join(files, ","), "chart/charts/sub/values.yaml,chart/values.yaml,deploy/values-prod.yml"; got != want {
 		t.Errorf("findings in %s, want %s", got, want)
 	}
-	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Error(), "deploy/broken-values.yaml:1:") {
-		t.Errorf("errors %v, want the broken values file with its line", res.Errors)
+	var errs []string
+	for _, e := range res.Errors {
+		errs = append(errs, strings.TrimPrefix(e.Error(), root+"/"))
+	}
+	if got, want := strings.Join(errs, "\n"), "ci/pipeline.yaml:1: did not find expected ',' or ']'\ndeploy/broken-values.yaml:1: did not find expected node content"; got != want {
+		t.Errorf("errors\n%s\nwant\n%s", got, want)
 	}
 	if res.Files != 4 {
 		t.Errorf("linted %d files, want 4 (3 values files, 1 rendered; the broken ones are not linted)", res.Files)
@@ -47,7 +52,7 @@ func TestWalk(t *testing.T) {
 }
 
 func TestStdinAndMerge(t *testing.T) {
-	res := Run(Options{Paths: []string{"-"}, Stdin: strings.NewReader("runnerRegistrationToken: GR1348941x\n"), Target: rewrite.DefaultGitLabVersion})
+	res := Run(Options{Paths: []string{"-"}, Stdin: strings.NewReader("runnerRegistrationToken: GR1348941x\n"), Target: rules.DefaultGitLabVersion})
 	if len(res.Findings) != 1 || res.Findings[0].File != "-" || res.Findings[0].Line != 1 {
 		t.Fatalf("stdin findings %+v", res.Findings)
 	}
@@ -55,8 +60,8 @@ func TestStdinAndMerge(t *testing.T) {
 	a, b := filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.yaml")
 	os.WriteFile(a, []byte("gitlabUrl: https://gitlab.example.com/\nrunnerRegistrationToken: GR1348941x\n"), 0o644)
 	os.WriteFile(b, []byte("runnerRegistrationToken: \"\"\nrunners:\n  secret: s\n"), 0o644)
-	res = Run(Options{ValuesFiles: []string{a, b}, Target: rewrite.DefaultGitLabVersion})
-	if len(res.Findings) != 1 || res.Findings[0].Rule != rewrite.RuleUnprovenSecret || res.Findings[0].File != b {
+	res = Run(Options{ValuesFiles: []string{a, b}, Target: rules.DefaultGitLabVersion})
+	if len(res.Findings) != 1 || res.Findings[0].Rule != rules.UnprovenSecret || res.Findings[0].File != b {
 		t.Fatalf("the later file's empty token must win: %+v", res.Findings)
 	}
 }

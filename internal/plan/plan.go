@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -98,11 +99,20 @@ func Make(sources []Source) (*Plan, error) {
 	return p, nil
 }
 
-// redact replaces every token the manifests hold, plain or base64-encoded, so a plan can be shown.
+// tokenKeyValue matches a token key of a Secret with a value that is not empty.
+var tokenKeyValue = regexp.MustCompile(`(?m)^(\s*"?(?:` + regexp.QuoteMeta(rewrite.KeyRegistrationToken) + `|` + regexp.QuoteMeta(rewrite.KeyRunnerToken) +
+	`)"?\s*:[ \t]*)([^\s"'#][^\r\n]*|"[^"\r\n]+"|'[^'\r\n]+')[ \t]*(\r?)$`)
+
+// redact blanks the values of the token keys, whatever their encoding (base64 of a value read from
+// a file ends in an encoded newline, say), and replaces every token the manifests hold elsewhere
+// (env values), so a plan can be shown.
 func redact(text string, secrets []token.Token) string {
+	text = tokenKeyValue.ReplaceAllString(text, "${1}"+token.Redacted+"${3}")
 	for _, t := range secrets {
 		v := t.Reveal()
-		text = strings.ReplaceAll(text, base64.StdEncoding.EncodeToString([]byte(v)), token.Redacted)
+		for _, form := range []string{v + "\r\n", v + "\n", v} {
+			text = strings.ReplaceAll(text, base64.StdEncoding.EncodeToString([]byte(form)), token.Redacted)
+		}
 		text = strings.ReplaceAll(text, v, token.Redacted)
 	}
 	return text

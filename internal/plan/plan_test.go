@@ -2,11 +2,14 @@ package plan
 
 import (
 	"bytes"
+	"encoding/base64"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/runner-migrate/runner-migrate/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -17,7 +20,7 @@ func render(t *testing.T, chart, release string, values ...string) Source {
 	for _, v := range values {
 		files = append(files, filepath.Join("..", "..", "testdata", "values", v+".yaml"))
 	}
-	m, err := Render(filepath.Join("..", "..", "testdata", "charts", chart), release, "ci", files)
+	m, err := Render(testenv.Tool(t, "HELM3"), filepath.Join("..", "..", "testdata", "charts", chart), release, "ci", files)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,5 +73,43 @@ func TestPlan(t *testing.T) {
 	}
 	if !bytes.Equal(out.Bytes(), want) {
 		t.Errorf("plan differs from %s:\n%s", golden, out.String())
+	}
+}
+
+// TestPlanBlanksTokensInAnyEncoding: a registration token put in a Secret with --from-file carries a
+// newline inside its base64 form; the plan must not show it either way.
+func TestPlanBlanksTokensInAnyEncoding(t *testing.T) {
+	const reg = "GR1348941newlineEncodedToken00"
+	for _, encoded := range []string{base64.StdEncoding.EncodeToString([]byte(reg + "\n")), base64.StdEncoding.EncodeToString([]byte(reg + "\r\n")), `"` + base64.StdEncoding.EncodeToString([]byte(" "+reg)) + `"`} {
+		manifests := `apiVersion: v1
+kind: Secret
+metadata: {name: rel-gitlab-runner, namespace: ci, labels: {release: rel, chart: gitlab-runner-0.86.0}}
+data:
+  runner-registration-token: ` + encoded + `
+  runner-token: ""
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: rel-gitlab-runner, namespace: ci, labels: {release: rel, chart: gitlab-runner-0.86.0}}
+spec:
+  template:
+    spec:
+      containers:
+      - name: r
+        command: [/configmaps/entrypoint]
+        env: [{name: CI_SERVER_URL, value: "https://gitlab.example.com"}]
+      volumes:
+      - name: projected-secrets
+        projected: {sources: [{secret: {name: rel-gitlab-runner, items: [{key: runner-registration-token, path: runner-registration-token}, {key: runner-token, path: runner-token}]}}]}
+`
+		p, err := Make([]Source{{Name: "x", Manifests: []byte(manifests)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		p.WriteText(&out)
+		if strings.Contains(out.String(), strings.Trim(encoded, `"`)) || strings.Contains(out.String(), reg) || !strings.Contains(out.String(), "[REDACTED]") {
+			t.Fatalf("the plan shows the token encoded as %s:\n%s", encoded, out.String())
+		}
 	}
 }

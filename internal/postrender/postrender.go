@@ -26,12 +26,14 @@ type Options struct {
 // Run post-renders a manifest stream. On error it returns no output at all: a post-renderer's output
 // replaces the release, so partial output would be worse than none.
 func Run(ctx context.Context, in []byte, opts Options) ([]byte, error) {
-	if len(bytes.TrimSpace(in)) == 0 {
-		return nil, errors.New("the manifest stream on stdin is empty, so there is nothing to post-render " +
-			"(helm template --output-dir writes its files before post-rendering and sends nothing)")
-	}
 	if opts.Warn == nil {
 		opts.Warn = func(string) {}
+	}
+	if len(bytes.TrimSpace(in)) == 0 {
+		// A chart whose templates all render to nothing; Helm 3 accepts the empty stream back.
+		opts.Warn("the manifest stream on stdin is empty; passed through. (helm template --output-dir writes its files " +
+			"before post-rendering and sends nothing: those files are not migrated)")
+		return in, nil
 	}
 	s, err := rewrite.Read(in)
 	if err != nil {
@@ -60,10 +62,7 @@ func (r resolveTokens) Filter(s *rewrite.Stream) error {
 	groups := map[string][]*rewrite.Site{}
 	for _, site := range s.Sites {
 		if !site.Migratable() {
-			if refused := site.RefusedAtRegistration(); site.State == rewrite.TokenAuthentication && len(refused) > 0 {
-				r.opts.Warn(fmt.Sprintf("%s already registers with an authentication token but still passes %s, which GitLab refuses with one; run runner-migrate lint on the values",
-					site.Workload.Ref, strings.Join(refused, ", ")))
-			}
+			r.unchanged(site)
 			continue
 		}
 		fp := site.Spec.Fingerprint()
@@ -89,9 +88,30 @@ func (r resolveTokens) Filter(s *rewrite.Stream) error {
 		}
 		for _, site := range sites {
 			site.AuthToken, site.RunnerID, site.TokenExpiresAt, site.Placeholder = cred.Token, cred.RunnerID, cred.ExpiresAt, cred.Placeholder
+			site.GitLabURL = cred.GitLabURL
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// unchanged explains a runner that keeps its token: what the patches remove from a release whose own
+// token GitLab would refuse the settings with, and why a runner without a token gets none.
+func (r resolveTokens) unchanged(site *rewrite.Site) {
+	switch {
+	case site.NeedsRepair() && site.State == rewrite.TokenAuthentication:
+		r.opts.Warn(fmt.Sprintf("%s registers with an authentication token but passes %s, which gitlab-runner refuses with one (FATAL); "+
+			"removed them and left the token as it is. Set them on the runner in GitLab instead, and remove them from the values: %s",
+			site.Workload.Ref, strings.Join(site.RefusedAtRegistration(), ", "), site.SettingsForGitLab()))
+	case site.NeedsRepair():
+		r.opts.Warn(fmt.Sprintf("%s registers with a runner token that is no authentication token (glrt-): a placeholder a pipeline fills "+
+			"with one, or the token of a runner registered the legacy way. With an authentication token gitlab-runner refuses %s (FATAL), "+
+			"so they were removed (a legacy runner token ignores them). Set them on the runner in GitLab instead, and remove them from the values: %s",
+			site.Workload.Ref, strings.Join(site.RefusedAtRegistration(), ", "), site.SettingsForGitLab()))
+	case site.State == rewrite.TokenMissing:
+		r.opts.Warn(fmt.Sprintf("%s has no token in the manifests (%s holds neither a registration nor a runner token), so it cannot register "+
+			"as rendered; passed through unchanged. runner-migrate migrates runners that register with a registration token: to run this one, "+
+			"set runnerToken or runners.secret in its values", site.Workload.Ref, carrierName(site)))
+	}
 }
 
 func (r resolveTokens) credential(req tokensource.Request) (tokensource.Credential, error) {

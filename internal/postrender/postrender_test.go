@@ -29,7 +29,8 @@ func read(t *testing.T, names ...string) []byte {
 
 // Secrets the inputs carry (base64-decoded registration tokens) and tokens the tests hand out: none may
 // appear in an error or a warning.
-var secrets = []string{"GR1348941list", "GR1348941unlabelled", "GR1348941envtoken", "glrt-test-token-1", "glrt-test-token-2"}
+var secrets = []string{"GR1348941list", "GR1348941unlabelled", "GR1348941envtoken", "GR1348941envVarsToken", "GR1348941duplicate",
+	"glrt-already-auth", "glrt-test-token-1", "glrt-test-token-2"}
 
 func TestRun(t *testing.T) {
 	single := func(v string) tokensource.Source {
@@ -47,6 +48,8 @@ func TestRun(t *testing.T) {
 		wantErr     []string // substrings of the error; nil means success
 		wantWarn    []string
 		unchanged   bool
+		wantOut     []string // substrings of the output
+		notOut      []string // what the output must not hold
 	}{
 		{
 			name:    "legacy runner without a token fails naming object, field and fix",
@@ -78,15 +81,60 @@ func TestRun(t *testing.T) {
 			wantErr: []string{"RUNNER_MIGRATE_AUTH_TOKEN holds the token of one runner", "--auth-token-map"},
 		},
 		{
-			name:      "authenticated runner with refused settings passes with a warning",
-			in:        read(t, "authenticated"),
-			wantWarn:  []string{"already registers with an authentication token", "--run-untagged"},
+			name:   "authenticated runner loses the settings GitLab refuses, keeps its token",
+			in:     read(t, "authenticated"),
+			source: single("glrt-test-token-1"),
+			wantWarn: []string{"Deployment runners/ci-gitlab-runner registers with an authentication token but passes --run-untagged, env RUNNER_TAG_LIST",
+				"Set them on the runner in GitLab instead, and remove them from the values: run untagged jobs: true; tags: k8s"},
+			wantOut: []string{"runner-registration-token: Z2xydC1hbHJlYWR5LWF1dGg=", "runner-migrate.io/removed-settings: --run-untagged, env RUNNER_TAG_LIST"},
+			notOut:  []string{"--run-untagged=true", "{name: RUNNER_TAG_LIST", "auth-token", "token-digest", "Z2xydC10ZXN0LXRva2VuLTE="},
+		},
+		{
+			name:     "a runner token that may be a placeholder loses the refused settings",
+			in:       read(t, "token-placeholder-tags"),
+			wantWarn: []string{"a placeholder a pipeline fills", "--maximum-timeout, env RUNNER_TAG_LIST", "maximum job timeout: 3600s; tags: docker, linux"},
+			notOut:   []string{"--maximum-timeout=", "docker,linux"},
+		},
+		{
+			name:      "a runner without any token is given none",
+			in:        read(t, "no-token"),
+			source:    single("glrt-test-token-1"),
+			wantWarn:  []string{"Deployment n-gitlab-runner has no token in the manifests", "passed through unchanged", "runnerToken"},
 			unchanged: true,
 		},
 		{
-			name:    "empty input is an error",
-			in:      []byte("\n"),
-			wantErr: []string{"stdin is empty"},
+			name:    "token env vars beside a Secret go with the registration token",
+			in:      read(t, "envvars-token-beside-secret"),
+			source:  single("glrt-test-token-1"),
+			wantOut: []string{"name: \"v-gitlab-runner-auth-token\""},
+			notOut:  []string{"- name: REGISTRATION_TOKEN", "- name: CI_SERVER_TOKEN", "GR1348941envVarsToken"},
+		},
+		{
+			name:    "a duplicate key in the token Secret is an error, not a surviving token",
+			in:      read(t, "duplicate-secret-key"),
+			source:  single("glrt-test-token-1"),
+			wantErr: []string{"Secret d-gitlab-runner (line 14), data.runner-registration-token: the key appears twice (lines 12 and 14)", "fix:"},
+		},
+		{
+			name:    "a YAML error names the line of the stream",
+			in:      read(t, "broken-runner-yaml"),
+			wantErr: []string{"line 17: not valid YAML (in the document that starts at line 9)"},
+		},
+		{
+			name:    "binary input is an error",
+			in:      []byte("kind: ConfigMap\n\x00\x9f\x01binary"),
+			wantErr: []string{"line 2: the input is not text: a NUL byte"},
+		},
+		{
+			name:      "empty input passes through",
+			in:        []byte(""),
+			wantWarn:  []string{"empty", "--output-dir"},
+			unchanged: true,
+		},
+		{
+			name:      "whitespace-only input passes through",
+			in:        []byte("\n  \n\t\n"),
+			unchanged: true,
 		},
 	}
 	for _, tt := range tests {
@@ -127,6 +175,16 @@ func TestRun(t *testing.T) {
 			}
 			if tt.unchanged != bytes.Equal(out, tt.in) {
 				t.Errorf("output unchanged = %v, want %v", bytes.Equal(out, tt.in), tt.unchanged)
+			}
+			for _, w := range tt.wantOut {
+				if !bytes.Contains(out, []byte(w)) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.notOut {
+				if bytes.Contains(out, []byte(w)) {
+					t.Errorf("output still holds %q:\n%s", w, out)
+				}
 			}
 		})
 	}

@@ -4,7 +4,8 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/runner-migrate/runner-migrate/rewrite"
+	"github.com/runner-migrate/runner-migrate/internal/lint"
+	"github.com/runner-migrate/runner-migrate/internal/lint/rules"
 )
 
 // A GitLab Code Quality issue (a subset of the Code Climate format that GitLab reads).
@@ -27,9 +28,22 @@ type (
 	}
 )
 
-// writeCodeQuality writes a GitLab Code Quality report: a JSON array of issues, [] when empty.
-func writeCodeQuality(w io.Writer, findings []rewrite.Finding) error {
-	issues := make([]cqIssue, 0, len(findings))
+// writeCodeQuality writes a GitLab Code Quality report: a JSON array of issues, [] when empty. A file
+// lint could not read is a blocker issue of its own, so the merge request shows it.
+func writeCodeQuality(w io.Writer, res lint.Result) error {
+	issues := make([]cqIssue, 0, len(res.Errors)+len(res.Findings))
+	for _, e := range res.Errors {
+		issues = append(issues, cqIssue{
+			Type:        "issue",
+			CheckName:   unreadableCheck,
+			Description: notLinted(e),
+			Categories:  []string{"Bug Risk"},
+			Fingerprint: fingerprint(unreadableCheck, e.File, strconv.Itoa(e.Line)),
+			Severity:    "blocker",
+			Location:    cqLocation{Path: slashPath(e.File), Lines: cqLines{Begin: max(e.Line, 1)}},
+		})
+	}
+	findings := res.Findings
 	seen := make(map[string]int, len(findings))
 	for _, f := range findings {
 		line := max(f.Line, 1)
@@ -54,5 +68,8 @@ func writeCodeQuality(w io.Writer, findings []rewrite.Finding) error {
 	return encodeJSON(w, issues)
 }
 
+// unreadableCheck is the check name of a file lint could not read.
+const unreadableCheck = "unreadable-file"
+
 // cqSeverity maps severities to Code Quality's info, minor, major, critical, blocker.
-var cqSeverity = map[rewrite.Severity]string{rewrite.SeverityError: "critical", rewrite.SeverityWarning: "major", rewrite.SeverityInfo: "info"}
+var cqSeverity = map[rules.Severity]string{rules.SeverityError: "critical", rules.SeverityWarning: "major", rules.SeverityInfo: "info"}

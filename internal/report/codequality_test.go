@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/runner-migrate/runner-migrate/rewrite"
+	"github.com/runner-migrate/runner-migrate/internal/lint/rules"
 )
 
 // cqDoc is what GitLab reads from a Code Quality report.
@@ -24,7 +24,7 @@ type cqDoc struct {
 	} `json:"location"`
 }
 
-func decodeCodeQuality(t *testing.T, findings []rewrite.Finding) []cqDoc {
+func decodeCodeQuality(t *testing.T, findings []rules.Finding) []cqDoc {
 	t.Helper()
 	out := render(t, findings, sampleOptions("codequality"))
 	var issues []cqDoc
@@ -42,7 +42,7 @@ func TestCodeQuality(t *testing.T) {
 		t.Fatalf("%d issues, want %d", len(issues), len(in))
 	}
 	allowed := map[string]bool{"info": true, "minor": true, "major": true, "critical": true, "blocker": true}
-	want := map[rewrite.Severity]string{rewrite.SeverityError: "critical", rewrite.SeverityWarning: "major", rewrite.SeverityInfo: "info"}
+	want := map[rules.Severity]string{rules.SeverityError: "critical", rules.SeverityWarning: "major", rules.SeverityInfo: "info"}
 	seen := map[string]bool{}
 	for i, is := range issues {
 		f := in[i]

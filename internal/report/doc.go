@@ -24,7 +24,10 @@
 //	      "helpUri": "https://github.com/runner-migrate/runner-migrate/blob/main/README.md#rm001-legacy-registration-token"
 //	    }
 //	  ],
-//	  "summary": {"error": 1, "warning": 0, "info": 0}
+//	  "errors": [
+//	    {"file": "deploy/broken.yaml", "line": 3, "message": "did not find expected ',' or ']'"}
+//	  ],
+//	  "summary": {"error": 1, "warning": 0, "info": 0, "notLinted": 1}
 //	}
 //
 // Fields:
@@ -48,16 +51,25 @@
 //   - findings[].message (string): why this place breaks, and on which GitLab version.
 //   - findings[].fix (string): what to do at this place.
 //   - findings[].helpUri (string): where the rule is documented.
+//   - errors (array): the files lint could not read (they make the exit status 2), in the order
+//     they were met. It is an empty array, never null, when every file was read.
+//   - errors[].file (string): the file as it was named on the command line; "-" for standard input.
+//   - errors[].line (number): the 1-based line of the problem; 0 when the file as a whole.
+//   - errors[].message (string): what is wrong.
 //   - summary.error, summary.warning, summary.info (numbers): how many findings have each severity.
+//   - summary.notLinted (number): how many files lint could not read (the length of errors).
 //
 // Stability: within version 1 fields are only ever added, never removed, renamed or given another
 // meaning or type; readers should ignore fields they do not know. Rule IDs are stable too.
 //
 // # Other formats
 //
-// text prints "file:line:col: severity RULE message" and an indented "fix:" line per finding, then a
+// Every format carries the files lint could not read. text prints "file:line: cannot lint: message"
+// for each, then "file:line:col: severity RULE message" and an indented "fix:" line per finding, then a
 // summary line. sarif writes one SARIF 2.1.0 run listing every rule; results carry a
 // partialFingerprints entry "runnerMigrate/v1" (sha256 of rule ID, file and path) that does not change
-// when lines shift. codequality writes a GitLab Code Quality JSON array. github writes
+// when lines shift; an unreadable file is a toolExecutionNotifications entry of the run's invocation,
+// whose executionSuccessful is then false. codequality writes a GitLab Code Quality JSON array, an
+// unreadable file being a blocker issue "unreadable-file". github writes
 // "::error file=...,line=...,col=...,title=...::message" workflow commands.
 package report

@@ -6,38 +6,47 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/runner-migrate/runner-migrate/rewrite"
+	"github.com/runner-migrate/runner-migrate/internal/lint"
+	"github.com/runner-migrate/runner-migrate/internal/lint/rules"
 )
 
-// writeGitHub writes GitHub Actions workflow commands, one annotation per finding:
+// writeGitHub writes GitHub Actions workflow commands, one annotation per finding and per file lint
+// could not read:
 // ::error file=F,line=L,col=C,title=RM001 legacy-registration-token::message Fix: fix
-func writeGitHub(w io.Writer, findings []rewrite.Finding) error {
+func writeGitHub(w io.Writer, res lint.Result) error {
 	bw := bufio.NewWriter(w)
-	for _, f := range findings {
-		var props []string
-		if !isStdin(f.File) { // standard input is no file of the repository
-			props = append(props, "file="+escapeProperty(slashPath(f.File)))
-		}
-		if f.Line > 0 {
-			props = append(props, "line="+strconv.Itoa(f.Line))
-			if f.Column > 0 {
-				props = append(props, "col="+strconv.Itoa(f.Column))
-			}
-		}
-		if t := checkName(f); t != "" {
-			props = append(props, "title="+escapeProperty(t))
-		}
-		bw.WriteString("::" + githubCommand[f.Severity])
-		if len(props) > 0 {
-			bw.WriteString(" " + strings.Join(props, ","))
-		}
-		bw.WriteString("::" + escapeData(messageWithFix(f)) + "\n")
+	for _, e := range res.Errors {
+		writeCommand(bw, "error", e.File, e.Line, 0, unreadableCheck, notLinted(e))
+	}
+	for _, f := range res.Findings {
+		writeCommand(bw, githubCommand[f.Severity], f.File, f.Line, f.Column, checkName(f), messageWithFix(f))
 	}
 	return bw.Flush()
 }
 
+func writeCommand(bw *bufio.Writer, command, file string, line, col int, title, message string) {
+	var props []string
+	if !isStdin(file) { // standard input is no file of the repository
+		props = append(props, "file="+escapeProperty(slashPath(file)))
+	}
+	if line > 0 {
+		props = append(props, "line="+strconv.Itoa(line))
+		if col > 0 {
+			props = append(props, "col="+strconv.Itoa(col))
+		}
+	}
+	if title != "" {
+		props = append(props, "title="+escapeProperty(title))
+	}
+	bw.WriteString("::" + command)
+	if len(props) > 0 {
+		bw.WriteString(" " + strings.Join(props, ","))
+	}
+	bw.WriteString("::" + escapeData(message) + "\n")
+}
+
 // githubCommand maps severities to workflow commands.
-var githubCommand = map[rewrite.Severity]string{rewrite.SeverityError: "error", rewrite.SeverityWarning: "warning", rewrite.SeverityInfo: "notice"}
+var githubCommand = map[rules.Severity]string{rules.SeverityError: "error", rules.SeverityWarning: "warning", rules.SeverityInfo: "notice"}
 
 var dataEscaper = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
 

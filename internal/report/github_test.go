@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/runner-migrate/runner-migrate/rewrite"
+	"github.com/runner-migrate/runner-migrate/internal/lint/rules"
 )
 
 // unescapeGitHub undoes the workflow-command escaping, as the runner does.
@@ -44,7 +44,7 @@ func TestGitHubRoundTrip(t *testing.T) {
 	if len(lines) != len(in) {
 		t.Fatalf("%d lines for %d findings (a newline escaped badly?):\n%s", len(lines), len(in), out)
 	}
-	cmds := map[rewrite.Severity]string{rewrite.SeverityError: "error", rewrite.SeverityWarning: "warning", rewrite.SeverityInfo: "notice"}
+	cmds := map[rules.Severity]string{rules.SeverityError: "error", rules.SeverityWarning: "warning", rules.SeverityInfo: "notice"}
 	for i, f := range in {
 		cmd, props, data := parseCommand(t, lines[i])
 		if cmd != cmds[f.Severity] {

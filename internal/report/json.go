@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"io"
 
-	"github.com/runner-migrate/runner-migrate/rewrite"
+	"github.com/runner-migrate/runner-migrate/internal/lint"
 )
 
 // jsonSchemaVersion is the version of the JSON report documented in the package comment.
@@ -17,6 +17,7 @@ type (
 		Tool          jsonTool      `json:"tool"`
 		GitLabVersion string        `json:"gitlabVersion"`
 		Findings      []jsonFinding `json:"findings"`
+		Errors        []jsonError   `json:"errors"`
 		Summary       jsonSummary   `json:"summary"`
 	}
 	jsonTool struct {
@@ -35,23 +36,33 @@ type (
 		Fix      string `json:"fix"`
 		HelpURI  string `json:"helpUri"`
 	}
+	jsonError struct {
+		File    string `json:"file"`
+		Line    int    `json:"line"`
+		Message string `json:"message"`
+	}
 	jsonSummary struct {
-		Error   int `json:"error"`
-		Warning int `json:"warning"`
-		Info    int `json:"info"`
+		Error     int `json:"error"`
+		Warning   int `json:"warning"`
+		Info      int `json:"info"`
+		NotLinted int `json:"notLinted"`
 	}
 )
 
-func writeJSON(w io.Writer, findings []rewrite.Finding, opts Options) error {
-	c := countFindings(findings)
+func writeJSON(w io.Writer, res lint.Result, opts Options) error {
+	c := countFindings(res.Findings)
 	r := jsonReport{
 		Version:       jsonSchemaVersion,
 		Tool:          jsonTool{Name: toolName, Version: opts.ToolVersion},
 		GitLabVersion: opts.GitLabVersion.String(),
-		Findings:      make([]jsonFinding, 0, len(findings)),
-		Summary:       jsonSummary{Error: c.errors, Warning: c.warnings, Info: c.infos},
+		Findings:      make([]jsonFinding, 0, len(res.Findings)),
+		Errors:        make([]jsonError, 0, len(res.Errors)),
+		Summary:       jsonSummary{Error: c.errors, Warning: c.warnings, Info: c.infos, NotLinted: len(res.Errors)},
 	}
-	for _, f := range findings {
+	for _, e := range res.Errors {
+		r.Errors = append(r.Errors, jsonError{File: e.File, Line: e.Line, Message: e.Message})
+	}
+	for _, f := range res.Findings {
 		r.Findings = append(r.Findings, jsonFinding{
 			RuleID:   ruleID(f),
 			RuleName: ruleName(f),

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/runner-migrate/runner-migrate/rewrite"
+	"github.com/runner-migrate/runner-migrate/internal/lint/rules"
 )
 
 // jsonDoc is the documented JSON schema (package comment), version 1.
@@ -29,10 +29,16 @@ type jsonDoc struct {
 		Fix      string `json:"fix"`
 		HelpURI  string `json:"helpUri"`
 	} `json:"findings"`
+	Errors []struct {
+		File    string `json:"file"`
+		Line    int    `json:"line"`
+		Message string `json:"message"`
+	} `json:"errors"`
 	Summary struct {
-		Error   int `json:"error"`
-		Warning int `json:"warning"`
-		Info    int `json:"info"`
+		Error     int `json:"error"`
+		Warning   int `json:"warning"`
+		Info      int `json:"info"`
+		NotLinted int `json:"notLinted"`
 	} `json:"summary"`
 }
 
@@ -73,11 +79,11 @@ func TestJSON(t *testing.T) {
 			t.Errorf("finding %d = %+v, from %+v", i, g, f)
 		}
 		switch f.Severity {
-		case rewrite.SeverityError:
+		case rules.SeverityError:
 			errs++
-		case rewrite.SeverityWarning:
+		case rules.SeverityWarning:
 			warns++
-		case rewrite.SeverityInfo:
+		case rules.SeverityInfo:
 			infos++
 		}
 	}
@@ -91,7 +97,7 @@ func TestJSON(t *testing.T) {
 }
 
 func TestJSONEmpty(t *testing.T) {
-	for _, in := range [][]rewrite.Finding{nil, {}} {
+	for _, in := range [][]rules.Finding{nil, {}} {
 		out := render(t, in, sampleOptions("json"))
 		if !strings.Contains(string(out), `"findings": [],`) {
 			t.Errorf("findings must be [] when empty:\n%s", out)

@@ -8,7 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/runner-migrate/runner-migrate/rewrite"
+	"github.com/runner-migrate/runner-migrate/internal/lint"
+	"github.com/runner-migrate/runner-migrate/internal/lint/rules"
 )
 
 // Formats are the names --format accepts, in this order: text, json, sarif, codequality, github.
@@ -16,29 +17,30 @@ var Formats = []string{"text", "json", "sarif", "codequality", "github"}
 
 // Options control how Write prints.
 type Options struct {
-	Format        string                // one of Formats
-	Color         bool                  // text only: ANSI colours (the caller decides: a terminal and no NO_COLOR)
-	ToolVersion   string                // runner-migrate's version
-	GitLabVersion rewrite.GitLabVersion // the version the severities were computed for
+	Format        string              // one of Formats
+	Color         bool                // text only: ANSI colours (the caller decides: a terminal and no NO_COLOR)
+	ToolVersion   string              // runner-migrate's version
+	GitLabVersion rules.GitLabVersion // the version the severities were computed for
 }
 
 // toolName is the tool's name in every machine-readable report.
 const toolName = "runner-migrate"
 
-// Write writes the findings (already sorted by the caller) in the chosen format. Unknown format: error
-// naming the valid ones.
-func Write(w io.Writer, findings []rewrite.Finding, opts Options) error {
+// Write writes a lint result in the chosen format: its findings (already sorted by the caller) and
+// the files it could not read, which every format carries (a report that left them out would pass
+// a broken file as clean). Unknown format: error naming the valid ones.
+func Write(w io.Writer, res lint.Result, opts Options) error {
 	switch opts.Format {
 	case "text":
-		return writeText(w, findings, opts)
+		return writeText(w, res, opts)
 	case "json":
-		return writeJSON(w, findings, opts)
+		return writeJSON(w, res, opts)
 	case "sarif":
-		return writeSARIF(w, findings, opts)
+		return writeSARIF(w, res, opts)
 	case "codequality":
-		return writeCodeQuality(w, findings)
+		return writeCodeQuality(w, res)
 	case "github":
-		return writeGitHub(w, findings)
+		return writeGitHub(w, res)
 	}
 	return fmt.Errorf("unknown report format %q (valid: %s)", opts.Format, strings.Join(Formats, ", "))
 }
@@ -51,36 +53,36 @@ func isStdin(file string) bool { return file == stdinName }
 // counts is the number of findings per severity.
 type counts struct{ errors, warnings, infos int }
 
-func countFindings(fs []rewrite.Finding) counts {
+func countFindings(fs []rules.Finding) counts {
 	var c counts
 	for _, f := range fs {
 		switch f.Severity {
-		case rewrite.SeverityError:
+		case rules.SeverityError:
 			c.errors++
-		case rewrite.SeverityWarning:
+		case rules.SeverityWarning:
 			c.warnings++
-		case rewrite.SeverityInfo:
+		case rules.SeverityInfo:
 			c.infos++
 		}
 	}
 	return c
 }
 
-func ruleID(f rewrite.Finding) string {
+func ruleID(f rules.Finding) string {
 	if f.Rule == nil {
 		return ""
 	}
 	return f.Rule.ID
 }
 
-func ruleName(f rewrite.Finding) string {
+func ruleName(f rules.Finding) string {
 	if f.Rule == nil {
 		return ""
 	}
 	return f.Rule.Name
 }
 
-func helpURI(f rewrite.Finding) string {
+func helpURI(f rules.Finding) string {
 	if f.Rule == nil {
 		return ""
 	}
@@ -88,20 +90,25 @@ func helpURI(f rewrite.Finding) string {
 }
 
 // checkName is "RM001 legacy-registration-token": the title of annotations and Code Quality issues.
-func checkName(f rewrite.Finding) string {
+func checkName(f rules.Finding) string {
 	return strings.TrimSpace(ruleID(f) + " " + ruleName(f))
 }
 
 // fix is the finding's fix, else the rule's general one.
-func fix(f rewrite.Finding) string {
+func fix(f rules.Finding) string {
 	if f.Fix != "" || f.Rule == nil {
 		return f.Fix
 	}
 	return f.Rule.Fix
 }
 
+// notLinted is the message of a file lint could not read, for formats with a single text field.
+func notLinted(e *lint.FileError) string {
+	return "runner-migrate could not lint this file: " + e.Message
+}
+
 // messageWithFix is "<message> Fix: <fix>", for formats with a single text field.
-func messageWithFix(f rewrite.Finding) string {
+func messageWithFix(f rules.Finding) string {
 	if x := fix(f); x != "" {
 		return f.Message + " Fix: " + x
 	}

@@ -6,7 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/runner-migrate/runner-migrate/rewrite"
+	"github.com/runner-migrate/runner-migrate/internal/lint"
+	"github.com/runner-migrate/runner-migrate/internal/lint/rules"
 )
 
 const (
@@ -29,8 +30,20 @@ type (
 		Runs    []sarifRun `json:"runs"`
 	}
 	sarifRun struct {
-		Tool    sarifTool     `json:"tool"`
-		Results []sarifResult `json:"results"`
+		Tool        sarifTool         `json:"tool"`
+		Invocations []sarifInvocation `json:"invocations"`
+		Results     []sarifResult     `json:"results"`
+	}
+	// sarifInvocation says whether the run read everything it was given; a file it could not read
+	// is a notification of the run, not a result about the file.
+	sarifInvocation struct {
+		ExecutionSuccessful        bool                `json:"executionSuccessful"`
+		ToolExecutionNotifications []sarifNotification `json:"toolExecutionNotifications,omitempty"`
+	}
+	sarifNotification struct {
+		Level     string          `json:"level"`
+		Message   sarifText       `json:"message"`
+		Locations []sarifLocation `json:"locations,omitempty"`
 	}
 	sarifTool struct {
 		Driver sarifDriver `json:"driver"`
@@ -80,15 +93,16 @@ type (
 	}
 )
 
-func writeSARIF(w io.Writer, findings []rewrite.Finding, opts Options) error {
+func writeSARIF(w io.Writer, res lint.Result, opts Options) error {
+	findings := res.Findings
 	driver := sarifDriver{
 		Name:           toolName,
 		Version:        opts.ToolVersion,
 		InformationURI: sarifInformationURI,
-		Rules:          make([]sarifRule, 0, len(rewrite.Rules)),
+		Rules:          make([]sarifRule, 0, len(rules.All)),
 	}
-	index := make(map[*rewrite.Rule]int, len(rewrite.Rules))
-	for i, r := range rewrite.Rules {
+	index := make(map[*rules.Rule]int, len(rules.All))
+	for i, r := range rules.All {
 		index[r] = i
 		driver.Rules = append(driver.Rules, sarifRule{
 			ID:               r.ID,
@@ -104,33 +118,44 @@ func writeSARIF(w io.Writer, findings []rewrite.Finding, opts Options) error {
 	}
 	results := make([]sarifResult, 0, len(findings))
 	for _, f := range findings {
-		res := sarifResult{
-			RuleID:  ruleID(f),
-			Level:   sarifLevel[f.Severity],
-			Message: sarifText{Text: messageWithFix(f)},
-			Locations: []sarifLocation{{PhysicalLocation: sarifPhysicalLocation{
-				ArtifactLocation: sarifArtifactLocation{URI: sarifURI(f.File)},
-			}}},
+		r := sarifResult{
+			RuleID:              ruleID(f),
+			Level:               sarifLevel[f.Severity],
+			Message:             sarifText{Text: messageWithFix(f)},
+			Locations:           []sarifLocation{sarifLocationOf(f.File, f.Line, f.Column)},
 			PartialFingerprints: map[string]string{sarifFingerprintKey: fingerprint(ruleID(f), f.File, f.Path)},
 		}
 		if i, ok := index[f.Rule]; ok {
-			res.RuleIndex = &i
+			r.RuleIndex = &i
 		}
-		if f.Line > 0 {
-			res.Locations[0].PhysicalLocation.Region = &sarifRegion{StartLine: f.Line, StartColumn: f.Column}
-		}
-		results = append(results, res)
+		results = append(results, r)
+	}
+	invocation := sarifInvocation{ExecutionSuccessful: len(res.Errors) == 0}
+	for _, e := range res.Errors {
+		invocation.ToolExecutionNotifications = append(invocation.ToolExecutionNotifications, sarifNotification{
+			Level:     "error",
+			Message:   sarifText{Text: notLinted(e)},
+			Locations: []sarifLocation{sarifLocationOf(e.File, e.Line, 0)},
+		})
 	}
 	log := sarifLog{
 		Version: sarifVersion,
 		Schema:  sarifSchemaURI,
-		Runs:    []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results}},
+		Runs:    []sarifRun{{Tool: sarifTool{Driver: driver}, Invocations: []sarifInvocation{invocation}, Results: results}},
 	}
 	return encodeJSON(w, log)
 }
 
+func sarifLocationOf(file string, line, col int) sarifLocation {
+	loc := sarifLocation{PhysicalLocation: sarifPhysicalLocation{ArtifactLocation: sarifArtifactLocation{URI: sarifURI(file)}}}
+	if line > 0 {
+		loc.PhysicalLocation.Region = &sarifRegion{StartLine: line, StartColumn: col}
+	}
+	return loc
+}
+
 // sarifLevel maps severities to SARIF levels: info is a note.
-var sarifLevel = map[rewrite.Severity]string{rewrite.SeverityError: "error", rewrite.SeverityWarning: "warning", rewrite.SeverityInfo: "note"}
+var sarifLevel = map[rules.Severity]string{rules.SeverityError: "error", rules.SeverityWarning: "warning", rules.SeverityInfo: "note"}
 
 // sarifURI turns a file name into a URI reference: relative names stay relative (forward slashes,
 // percent-encoded where needed, "./" first when the first segment holds a colon), absolute ones become

@@ -10,7 +10,8 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/runner-migrate/runner-migrate/rewrite"
+	"github.com/runner-migrate/runner-migrate/internal/lint"
+	"github.com/runner-migrate/runner-migrate/internal/lint/rules"
 )
 
 // sarifSchemaFile is the vendored OASIS SARIF 2.1.0 schema (see its README).
@@ -55,14 +56,16 @@ func unmarshalInstance(t *testing.T, b []byte) any {
 func TestSARIFValidatesAgainstSchema(t *testing.T) {
 	sch := compileSARIFSchema(t)
 	for _, tt := range []struct {
-		name     string
-		findings []rewrite.Finding
+		name string
+		res  lint.Result
 	}{
-		{"sample", sampleFindings()},
-		{"none", nil},
+		{"sample", lint.Result{Findings: sampleFindings()}},
+		{"none", lint.Result{}},
+		{"unreadable files", lint.Result{Errors: sampleErrors()}},
+		{"findings and unreadable files", lint.Result{Findings: sampleFindings(), Errors: sampleErrors()}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			out := render(t, tt.findings, sampleOptions("sarif"))
+			out := renderResult(t, tt.res, sampleOptions("sarif"))
 			if err := sch.Validate(unmarshalInstance(t, out)); err != nil {
 				t.Errorf("SARIF does not validate: %v\n%s", err, out)
 			}
@@ -93,6 +96,13 @@ func TestSARIFSchemaRejectsBrokenLogs(t *testing.T) {
 			loc["region"] = map[string]any{"startLine": 0}
 		}},
 		{"unknown property", func(m map[string]any) { result(m)["severity"] = "error" }},
+		{"invocation without executionSuccessful", func(m map[string]any) {
+			delete(run(m)["invocations"].([]any)[0].(map[string]any), "executionSuccessful")
+		}},
+		{"notification without message", func(m map[string]any) {
+			inv := run(m)["invocations"].([]any)[0].(map[string]any)
+			inv["toolExecutionNotifications"] = []any{map[string]any{"level": "error"}}
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,10 +136,10 @@ func TestSARIFContent(t *testing.T) {
 	if d.Name != "runner-migrate" || d.Version != "1.2.3" || d.InformationURI != "https://github.com/runner-migrate/runner-migrate" {
 		t.Errorf("driver = %+v", d)
 	}
-	if len(d.Rules) != len(rewrite.Rules) {
-		t.Fatalf("%d rules, want every rule (%d)", len(d.Rules), len(rewrite.Rules))
+	if len(d.Rules) != len(rules.All) {
+		t.Fatalf("%d rules, want every rule (%d)", len(d.Rules), len(rules.All))
 	}
-	for i, r := range rewrite.Rules {
+	for i, r := range rules.All {
 		g := d.Rules[i]
 		if g.ID != r.ID || g.Name != r.Name || g.ShortDescription.Text != r.Summary || g.Help.Text != r.Fix ||
 			g.HelpURI != r.HelpURI() || g.FullDescription.Text == "" || g.DefaultConfiguration.Level == "" {
@@ -140,10 +150,10 @@ func TestSARIFContent(t *testing.T) {
 	if len(res) != len(in) {
 		t.Fatalf("%d results, want %d", len(res), len(in))
 	}
-	levels := map[rewrite.Severity]string{rewrite.SeverityError: "error", rewrite.SeverityWarning: "warning", rewrite.SeverityInfo: "note"}
+	levels := map[rules.Severity]string{rules.SeverityError: "error", rules.SeverityWarning: "warning", rules.SeverityInfo: "note"}
 	for i, f := range in {
 		r := res[i]
-		if r.RuleID != f.Rule.ID || r.RuleIndex == nil || rewrite.Rules[*r.RuleIndex] != f.Rule || r.Level != levels[f.Severity] {
+		if r.RuleID != f.Rule.ID || r.RuleIndex == nil || rules.All[*r.RuleIndex] != f.Rule || r.Level != levels[f.Severity] {
 			t.Errorf("result %d: rule %s index %v level %s", i, r.RuleID, r.RuleIndex, r.Level)
 		}
 		if !strings.HasPrefix(r.Message.Text, f.Message+" Fix: ") {
@@ -166,7 +176,7 @@ func TestSARIFContent(t *testing.T) {
 	moved := in[4]
 	moved.Line, moved.Column = 40, 9
 	var again sarifLog
-	if err := json.Unmarshal(render(t, []rewrite.Finding{moved}, sampleOptions("sarif")), &again); err != nil {
+	if err := json.Unmarshal(render(t, []rules.Finding{moved}, sampleOptions("sarif")), &again); err != nil {
 		t.Fatal(err)
 	}
 	if a, b := res[4].PartialFingerprints["runnerMigrate/v1"], again.Runs[0].Results[0].PartialFingerprints["runnerMigrate/v1"]; a != b {

@@ -7,7 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/runner-migrate/runner-migrate/rewrite"
+	"github.com/runner-migrate/runner-migrate/internal/lint"
+	"github.com/runner-migrate/runner-migrate/internal/lint/rules"
 )
 
 // ANSI escapes for --format text with colours.
@@ -22,9 +23,9 @@ const (
 // textIndent starts the fix line and continuation lines of a multi-line message.
 const textIndent = "    "
 
-// writeText prints one finding per line, "file:line:col: severity RULE message", its fix on the next
-// line, and a summary.
-func writeText(w io.Writer, findings []rewrite.Finding, opts Options) error {
+// writeText prints the files lint could not read, "file:line: cannot lint: message", then one finding
+// per line, "file:line:col: severity RULE message", its fix on the next line, and a summary.
+func writeText(w io.Writer, res lint.Result, opts Options) error {
 	bw := bufio.NewWriter(w)
 	paint := func(s, code string) string {
 		if !opts.Color || s == "" {
@@ -32,6 +33,14 @@ func writeText(w io.Writer, findings []rewrite.Finding, opts Options) error {
 		}
 		return code + s + ansiReset
 	}
+	for _, e := range res.Errors {
+		loc := textFile(e.File)
+		if e.Line > 0 {
+			loc += ":" + strconv.Itoa(e.Line)
+		}
+		fmt.Fprintf(bw, "%s: %s %s\n", loc, paint("cannot lint:", ansiRed+ansiBold), indentLines(e.Message))
+	}
+	findings := res.Findings
 	for _, f := range findings {
 		loc := textFile(f.File)
 		if f.Line > 0 {
@@ -50,7 +59,7 @@ func writeText(w io.Writer, findings []rewrite.Finding, opts Options) error {
 			fmt.Fprintf(bw, "%sfix: %s\n", textIndent, indentLines(x))
 		}
 	}
-	fmt.Fprintln(bw, textSummary(findings, opts.GitLabVersion))
+	fmt.Fprintln(bw, textSummary(findings, len(res.Errors), opts.GitLabVersion))
 	return bw.Flush()
 }
 
@@ -62,13 +71,13 @@ func textFile(file string) string {
 	return file
 }
 
-func severityColor(s rewrite.Severity) string {
+func severityColor(s rules.Severity) string {
 	switch s {
-	case rewrite.SeverityError:
+	case rules.SeverityError:
 		return ansiRed
-	case rewrite.SeverityWarning:
+	case rules.SeverityWarning:
 		return ansiYellow
-	case rewrite.SeverityInfo:
+	case rules.SeverityInfo:
 		return ansiCyan
 	}
 	return ""
@@ -80,13 +89,18 @@ func indentLines(s string) string {
 	return strings.ReplaceAll(s, "\n", "\n"+textIndent)
 }
 
-// textSummary is "1 error, 2 warnings, 0 info (GitLab 18.x)" or "no findings (GitLab 18.x)".
-func textSummary(findings []rewrite.Finding, v rewrite.GitLabVersion) string {
-	if len(findings) == 0 {
-		return fmt.Sprintf("no findings (GitLab %s)", v)
+// textSummary is "1 error, 2 warnings, 0 info (GitLab 18.x)" or "no findings (GitLab 18.x)", with
+// ", 1 file not linted" before the version when files could not be read.
+func textSummary(findings []rules.Finding, unread int, v rules.GitLabVersion) string {
+	s := "no findings"
+	if len(findings) > 0 {
+		c := countFindings(findings)
+		s = fmt.Sprintf("%s, %s, %d info", plural(c.errors, "error"), plural(c.warnings, "warning"), c.infos)
 	}
-	c := countFindings(findings)
-	return fmt.Sprintf("%s, %s, %d info (GitLab %s)", plural(c.errors, "error"), plural(c.warnings, "warning"), c.infos, v)
+	if unread > 0 {
+		s += ", " + plural(unread, "file") + " not linted"
+	}
+	return fmt.Sprintf("%s (GitLab %s)", s, v)
 }
 
 func plural(n int, word string) string {

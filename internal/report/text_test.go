@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/runner-migrate/runner-migrate/rewrite"
+	"github.com/runner-migrate/runner-migrate/internal/lint/rules"
 )
 
 func TestTextColor(t *testing.T) {
@@ -30,27 +30,27 @@ func TestTextColor(t *testing.T) {
 }
 
 func TestTextLines(t *testing.T) {
-	v := rewrite.GitLabVersion{Major: 17, Minor: 0}
-	f := func(file string, line, col int) rewrite.Finding {
-		return rewrite.Finding{Rule: rewrite.RuleLegacyToken, Severity: rewrite.SeverityError, File: file, Line: line, Column: col,
+	v := rules.GitLabVersion{Major: 17, Minor: 0}
+	f := func(file string, line, col int) rules.Finding {
+		return rules.Finding{Rule: rules.LegacyToken, Severity: rules.SeverityError, File: file, Line: line, Column: col,
 			Message: "m", Fix: "do x"}
 	}
 	tests := []struct {
 		name     string
-		findings []rewrite.Finding
+		findings []rules.Finding
 		want     string
 	}{
 		{"none", nil, "no findings (GitLab 17.0)\n"},
-		{"line and column", []rewrite.Finding{f("v.yaml", 3, 7)},
+		{"line and column", []rules.Finding{f("v.yaml", 3, 7)},
 			"v.yaml:3:7: error RM001 m\n    fix: do x\n1 error, 0 warnings, 0 info (GitLab 17.0)\n"},
-		{"no column", []rewrite.Finding{f("v.yaml", 3, 0)},
+		{"no column", []rules.Finding{f("v.yaml", 3, 0)},
 			"v.yaml:3: error RM001 m\n    fix: do x\n1 error, 0 warnings, 0 info (GitLab 17.0)\n"},
-		{"whole file", []rewrite.Finding{f("v.yaml", 0, 0)},
+		{"whole file", []rules.Finding{f("v.yaml", 0, 0)},
 			"v.yaml: error RM001 m\n    fix: do x\n1 error, 0 warnings, 0 info (GitLab 17.0)\n"},
-		{"stdin", []rewrite.Finding{f("-", 1, 1)},
+		{"stdin", []rules.Finding{f("-", 1, 1)},
 			"<stdin>:1:1: error RM001 m\n    fix: do x\n1 error, 0 warnings, 0 info (GitLab 17.0)\n"},
-		{"rule fix when none given", []rewrite.Finding{{Rule: rewrite.RuleLockedNullWorkaround, Severity: rewrite.SeverityWarning, File: "v.yaml", Line: 2, Column: 1, Message: "m"}},
-			"v.yaml:2:1: warning RM005 m\n    fix: " + rewrite.RuleLockedNullWorkaround.Fix + "\n0 errors, 1 warning, 0 info (GitLab 17.0)\n"},
+		{"rule fix when none given", []rules.Finding{{Rule: rules.LockedNullWorkaround, Severity: rules.SeverityWarning, File: "v.yaml", Line: 2, Column: 1, Message: "m"}},
+			"v.yaml:2:1: warning RM005 m\n    fix: " + rules.LockedNullWorkaround.Fix + "\n0 errors, 1 warning, 0 info (GitLab 17.0)\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

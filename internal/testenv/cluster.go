@@ -149,3 +149,47 @@ func namespaceName(testName string) string {
 	rand.Read(b)
 	return base + "-" + hex.EncodeToString(b)
 }
+
+// NewCluster starts a cluster of the test's own (a second API server and etcd, for tests that need
+// two clusters), stopped when the test ends.
+func NewCluster(t testing.TB) *localcluster.Cluster {
+	t.Helper()
+	opts := localcluster.Options{APIServer: Tool(t, "KUBE_APISERVER"), Etcd: Tool(t, "ETCD"), DieWithParent: true}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := localcluster.Start(ctx, opts)
+	if err != nil {
+		t.Fatalf("testenv: start a second cluster: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := c.Stop(); err != nil {
+			t.Logf("testenv: stop the second cluster: %v", err)
+		}
+	})
+	return c
+}
+
+// MergedKubeconfig writes a kubeconfig with one context per cluster (named by the keys), the
+// current context being current.
+func MergedKubeconfig(t testing.TB, clusters map[string]*localcluster.Cluster, current string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: Config\nclusters:\n")
+	for name, c := range clusters {
+		fmt.Fprintf(&b, "- name: %s\n  cluster: {server: %q, insecure-skip-tls-verify: true}\n", name, c.Host)
+	}
+	b.WriteString("users:\n")
+	for name, c := range clusters {
+		fmt.Fprintf(&b, "- name: %s\n  user: {token: %q}\n", name, c.Token)
+	}
+	b.WriteString("contexts:\n")
+	for name := range clusters {
+		fmt.Fprintf(&b, "- name: %s\n  context: {cluster: %s, user: %s, namespace: default}\n", name, name, name)
+	}
+	fmt.Fprintf(&b, "current-context: %s\n", current)
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

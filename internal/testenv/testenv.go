@@ -23,10 +23,13 @@ func Root() string {
 }
 
 var (
-	toolsOnce sync.Once
-	tools     map[string]string
-	toolsErr  error
+	toolsMu sync.Mutex
+	tools   = map[string]string{}
 )
+
+// toolTargets maps the names Tool takes to hack/tools.sh's targets, so a test that needs only Helm
+// does not wait for kube-apiserver to build.
+var toolTargets = map[string]string{"HELM3": "helm3", "HELM4": "helm4", "KUBE_APISERVER": "kube-apiserver", "ETCD": "etcd"}
 
 // Tool returns the path of a program hack/tools.sh provides: HELM3, HELM4, KUBE_APISERVER or ETCD.
 // An env var of that name wins (the Makefile sets them).
@@ -35,29 +38,31 @@ func Tool(t testing.TB, name string) string {
 	if p := os.Getenv(name); p != "" {
 		return p
 	}
-	toolsOnce.Do(func() {
-		cmd := exec.Command(filepath.Join(Root(), "hack", "tools.sh"))
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			toolsErr = fmt.Errorf("hack/tools.sh: %v\n%s", err, stderr.String())
-			return
+	target, ok := toolTargets[name]
+	if !ok {
+		t.Fatalf("hack/tools.sh does not provide %s", name)
+	}
+	toolsMu.Lock()
+	defer toolsMu.Unlock()
+	if p, ok := tools[name]; ok {
+		return p
+	}
+	cmd := exec.Command(filepath.Join(Root(), "hack", "tools.sh"), target)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("the real %s is needed: hack/tools.sh %s: %v\n%s", name, target, err, stderr.String())
+	}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			tools[k] = v
 		}
-		tools = map[string]string{}
-		sc := bufio.NewScanner(bytes.NewReader(out))
-		for sc.Scan() {
-			if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-				tools[k] = v
-			}
-		}
-	})
-	if toolsErr != nil {
-		t.Fatalf("the real %s is needed: %v", name, toolsErr)
 	}
 	p, ok := tools[name]
 	if !ok {
-		t.Fatalf("hack/tools.sh does not provide %s", name)
+		t.Fatalf("hack/tools.sh %s did not print %s=PATH", target, name)
 	}
 	return p
 }

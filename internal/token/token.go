@@ -18,6 +18,14 @@ const Redacted = "[REDACTED]"
 // gitlab-runner itself applies (network.TokenIsCreatedRunnerToken).
 const AuthenticationPrefix = "glrt-"
 
+// PlaceholderPrefix starts the stand-in tokens of dry runs (and of resets put off until a deploy).
+// They look like authentication tokens, so the output has the shape it will have, but no run ever
+// takes one for a runner's token.
+const PlaceholderPrefix = AuthenticationPrefix + "DRY-RUN-PLACEHOLDER-"
+
+// Placeholder is the stand-in token for a runner spec.
+func Placeholder(fingerprint string) Token { return Token{value: PlaceholderPrefix + fingerprint} }
+
 // Token is a secret string. The zero value is the empty token.
 type Token struct{ value string }
 
@@ -33,6 +41,9 @@ func (t Token) IsZero() bool { return t.value == "" }
 
 // IsAuthentication reports whether t is a runner authentication token (glrt-...).
 func (t Token) IsAuthentication() bool { return strings.HasPrefix(t.value, AuthenticationPrefix) }
+
+// IsPlaceholder reports whether t is a dry run's stand-in, not a token GitLab issued.
+func (t Token) IsPlaceholder() bool { return strings.HasPrefix(t.value, PlaceholderPrefix) }
 
 // Equal compares two tokens without revealing either.
 func (t Token) Equal(o Token) bool { return t.value == o.value }

@@ -30,6 +30,7 @@ type Credential struct {
 	Token     token.Token
 	RunnerID  int64      // the GitLab runner's id; 0 when unknown (a token the user gave)
 	ExpiresAt *time.Time // when GitLab expires the token; nil when it does not
+	GitLabURL string     // the GitLab API address the runner lives on; "" when unknown
 	// Placeholder marks a token that is not real (a dry run): the output must not be deployed.
 	Placeholder bool
 }
@@ -171,4 +172,17 @@ func lineOf(err error) string {
 		return msg[i:end]
 	}
 	return "unreadable"
+}
+
+// Placeholders stands a placeholder in for whatever token the wrapped source has, for dry runs: their
+// output shows the shape of the migration, never a token (a dry run's output is read on terminals and
+// in CI logs). A placeholder carries no runner id, so no later run takes it for a runner's token.
+type Placeholders struct{ Source Source }
+
+// Credential implements Source.
+func (p Placeholders) Credential(ctx context.Context, req Request) (Credential, error) {
+	if _, err := p.Source.Credential(ctx, req); err != nil {
+		return Credential{}, err
+	}
+	return Credential{Token: token.Placeholder(req.Fingerprint()), Placeholder: true}, nil
 }

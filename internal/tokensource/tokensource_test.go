@@ -95,3 +95,20 @@ func TestChain(t *testing.T) {
 		t.Fatalf("an exhausted chain must be ErrNoToken, got %v", err)
 	}
 }
+
+// TestPlaceholdersHideEveryToken: a dry run's source hands out placeholders for the tokens it has,
+// and passes on what it has not.
+func TestPlaceholdersHideEveryToken(t *testing.T) {
+	single, err := NewSingle(token.New("glrt-real-one"), "RUNNER_MIGRATE_AUTH_TOKEN")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Placeholders{Source: Chain{single}}
+	c, err := p.Credential(context.Background(), request("a"))
+	if err != nil || !c.Placeholder || !c.Token.IsPlaceholder() || c.Token.Reveal() == "glrt-real-one" || c.RunnerID != 0 {
+		t.Fatalf("Credential = %+v, %v; want a placeholder", c, err)
+	}
+	if _, err := (Placeholders{Source: Chain{}}).Credential(context.Background(), request("a")); !errors.Is(err, ErrNoToken) {
+		t.Fatalf("no token must stay ErrNoToken, got %v", err)
+	}
+}
