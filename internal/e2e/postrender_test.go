@@ -197,7 +197,7 @@ func TestHelm3Umbrella(t *testing.T) {
 // installed from a checkout, as the README says (its hook builds the binary).
 func TestHelm4PostRendererPlugin(t *testing.T) {
 	helm := testenv.NewHelm(t, 4)
-	mustRun(t, helm, nil, "plugin", "install", filepath.Join(pluginSource(t), "plugins", postRenderPlugin))
+	installPostRenderPlugin(t, helm)
 	capture := installCapturePlugin(t, helm)
 	withToken := []string{"RUNNER_MIGRATE_AUTH_TOKEN=" + authToken}
 	for _, values := range []string{"legacy", "external-secret"} {

@@ -258,22 +258,11 @@ func TestKubeContextFromHelm(t *testing.T) {
 	}
 }
 
-// installPostRenderPlugin installs the Helm 4 post-renderer plugin with the test's binary.
+// installPostRenderPlugin installs Helm 4's post-renderer plugin from a checkout, as the README
+// says: its install hook builds the binary.
 func installPostRenderPlugin(t *testing.T, helm *testenv.Helm) {
 	t.Helper()
-	plugin := t.TempDir()
-	src, err := os.ReadFile(filepath.Join(testenv.Root(), "plugins", "runner-migrate-postrender", "plugin.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(plugin, "plugin.yaml"), src, 0o644)
-	os.MkdirAll(filepath.Join(plugin, "bin"), 0o755)
-	if err := os.Link(testenv.Binary(t), filepath.Join(plugin, "bin", "runner-migrate")); err != nil {
-		t.Fatal(err)
-	}
-	if res := helm.Run(nil, "plugin", "install", plugin); res.Err != nil {
-		t.Fatalf("helm plugin install: %v\n%s", res.Err, res.Stderr)
-	}
+	mustRun(t, helm, nil, "plugin", "install", filepath.Join(pluginSource(t), "plugins", postRenderPlugin))
 }
 
 // TestValuesCannotSendTheTokenElsewhere: a values file whose gitlabUrl names another host makes the
