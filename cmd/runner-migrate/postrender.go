@@ -284,7 +284,8 @@ func (o *postRenderOptions) mayReset(call helmcall.Call, fromHelm bool) (bool, s
 
 // cluster connects to the cluster that keeps runner tokens, chosen as Helm chose its own: runner-
 // migrate's flags (and RUNNER_MIGRATE_* env), then the Helm command line it runs under, then
-// HELM_KUBECONTEXT/HELM_NAMESPACE, then the kubeconfig's current context. It says which on stderr.
+// Helm's environment (HELM_KUBECONTEXT, HELM_NAMESPACE, HELM_KUBE*), then the kubeconfig's current
+// context. It says which on stderr.
 func (o *postRenderOptions) cluster(call helmcall.Call, fromHelm bool, namespace string, warn, note func(string)) (*kube.Store, error) {
 	if o.noCluster {
 		return nil, nil
@@ -296,7 +297,7 @@ func (o *postRenderOptions) cluster(call helmcall.Call, fromHelm bool, namespace
 			Namespace: k.Namespace, APIServer: k.APIServer, Token: k.Token, AsUser: k.AsUser, AsGroups: k.AsGroups, CAFile: k.CAFile,
 			Insecure: k.Insecure, TLSServerName: k.TLSServerName}})
 	}
-	layers = append(layers, kube.Layer{Name: "HELM_KUBECONTEXT/HELM_NAMESPACE", Settings: kube.Settings{Context: os.Getenv("HELM_KUBECONTEXT"), Namespace: os.Getenv("HELM_NAMESPACE")}})
+	layers = append(layers, helmEnvLayer())
 	target, err := kube.Resolve(layers...)
 	if errors.Is(err, kube.ErrNoCluster) {
 		return nil, nil

@@ -33,7 +33,7 @@ var mintJobName = regexp.MustCompile(`^gl-gitlab-runner-mint-[0-9a-f]{10}$`)
 func TestBundledMintRenders(t *testing.T) {
 	helm3 := testenv.NewHelm(t, 3)
 	helm4 := testenv.NewHelm(t, 4)
-	installPlugin(t, helm4)
+	installPostRenderPlugin(t, helm4)
 	bin := testenv.Binary(t)
 	for _, chart := range gitlabCharts {
 		t.Run(chart, func(t *testing.T) {

@@ -467,7 +467,7 @@ func TestBundledMintJob(t *testing.T) {
 func TestBundledMintHelm4Install(t *testing.T) {
 	cluster, ns := testenv.Cluster(t)
 	helm := testenv.NewHelm(t, 4)
-	installPlugin(t, helm)
+	installPostRenderPlugin(t, helm)
 	res := helm.Run([]string{"KUBECONFIG=" + cluster.Kubeconfig}, "upgrade", "--install", "gl", chartPath("gitlab-8.6.2"), "-n", ns,
 		"--no-hooks", "--post-renderer", "runner-migrate-postrender")
 	if res.Err != nil {

@@ -230,7 +230,7 @@ func TestKubeContextFromHelm(t *testing.T) {
 	values := registrationValues(t, gl.group.RunnersToken)
 
 	h4 := testenv.NewHelm(t, 4)
-	installPlugin(t, h4)
+	installPostRenderPlugin(t, h4)
 	for _, tc := range []struct {
 		name, release, renderer string
 		helm                    *testenv.Helm
@@ -256,6 +256,13 @@ func TestKubeContextFromHelm(t *testing.T) {
 			}
 		})
 	}
+}
+
+// installPostRenderPlugin installs Helm 4's post-renderer plugin from a checkout, as the README
+// says: its install hook builds the binary.
+func installPostRenderPlugin(t *testing.T, helm *testenv.Helm) {
+	t.Helper()
+	mustRun(t, helm, nil, "plugin", "install", filepath.Join(sharedPluginSource(t), "plugins", postRenderPlugin))
 }
 
 // TestValuesCannotSendTheTokenElsewhere: a values file whose gitlabUrl names another host makes the
