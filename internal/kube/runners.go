@@ -1,11 +1,13 @@
 package kube
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -228,4 +230,46 @@ func listError(what, namespace string, err error) error {
 		where = "in any namespace"
 	}
 	return fmt.Errorf("listing %s %s: %w", what, where, err)
+}
+
+// LegacySecret is a runner Secret that still holds a registration token: a release not migrated
+// yet. The token is for scope resolution only, never printed.
+type LegacySecret struct {
+	Namespace, Name string
+	Release         gitlab.Release
+	Registration    token.Token
+}
+
+// Ref names the Secret for messages: namespace/name.
+func (s LegacySecret) Ref() string { return s.Namespace + "/" + s.Name }
+
+// LegacySecrets finds the gitlab-runner charts' Secrets in a namespace ("" for every namespace)
+// that hold a registration token (the chart's own Secret, labelled with its chart, and the GitLab
+// chart's shared <release>-gitlab-runner-secret).
+func (c *Client) LegacySecrets(ctx context.Context, namespace string) ([]LegacySecret, error) {
+	metas, err := c.listMetadata(ctx, "secrets", namespace, "")
+	if err != nil {
+		return nil, listError("Secrets", namespace, err)
+	}
+	var out []LegacySecret
+	for _, m := range metas {
+		chart := cmp.Or(m.Labels["chart"], m.Labels["helm.sh/chart"])
+		if _, migrated := m.Annotations[rewrite.AnnotationRunnerID]; migrated ||
+			!(strings.HasPrefix(chart, "gitlab-runner-") || strings.HasSuffix(m.Name, "-gitlab-runner-secret")) {
+			continue
+		}
+		secret, err := c.getSecret(ctx, m.Namespace, m.Name)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading the Secret %s/%s: %w", m.Namespace, m.Name, err)
+		}
+		reg := token.New(string(secret.Data[rewrite.KeyRegistrationToken]))
+		if reg.IsZero() || reg.IsAuthentication() || token.New(string(secret.Data[rewrite.KeyRunnerToken])).IsAuthentication() {
+			continue
+		}
+		out = append(out, LegacySecret{Namespace: m.Namespace, Name: m.Name, Release: releaseOf(secret.ObjectMeta, false), Registration: reg})
+	}
+	return out, nil
 }
