@@ -266,11 +266,11 @@ func newPruneCmd() *cobra.Command {
 		Use:   "prune [-n NAMESPACE | --all-namespaces] [--dry-run] [--older-than DURATION]",
 		Short: "Delete the runners runner-migrate made for this cluster that no release uses any more",
 		Long: `prune deletes runners that carry runner-migrate's marker for this cluster ([runner-migrate
-<namespace>/<release> <spec> k8s-<cluster>]) but that no release uses: no live Secret names them, and
-no token Secret of a release that is installed and not yet deployed, or written in the last 15 minutes
-(a post-render whose output is on its way). That is a release uninstalled, or a runner replaced
-(settings or scope changed). A runner without the marker, or with the marker of another cluster or of a
-state file (which share the GitLab), is never deleted.
+<namespace>/<release> <spec> k8s-<cluster>]) but that no release uses: no live Secret names them, nor a
+token Secret whose post-render's output may still be on its way (a release Helm has installed but not
+yet deployed, an upgrade in the last 15 minutes, a post-render in the last 30 seconds). That is a
+release uninstalled, or a runner replaced (settings or scope changed). A runner without the marker, or
+with the marker of another cluster or of a state file (which share the GitLab), is never deleted.
 
 It prints the plan first, then deletes by id, each under the runner's Lease after checking again, and
 removes the token Secrets of the deleted runners. --dry-run prints the plan only; --older-than keeps

@@ -316,13 +316,25 @@ func TestRotate(t *testing.T) {
 }
 
 // TestPrune: after one of two releases is uninstalled, prune deletes exactly its runner and its
-// token Secret; never the other release's, another cluster's, a state file's, an unmarked one, or
-// one whose token Secret was just written.
+// token Secret, and the runner a release replaced; never the other release's, another cluster's,
+// a state file's, an unmarked one, one whose token Secret was just written, or the runner of an
+// installed release whose output has not arrived.
 func TestPrune(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t)
 	a := w.install(t, "alpha", "rm-00000000000a", nil)
 	b := w.install(t, "beta", "rm-00000000000b", nil)
+	g := w.install(t, "gamma", "rm-00000000000c", nil)
+	if err := w.cs.CoreV1().Secrets(w.ns).Delete(ctx, "gamma-gitlab-runner", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	w.install(t, "delta", "rm-00000000000d", nil)
+	replaced := w.gl.AddRunner(gitlabfake.Runner{Type: "group_type", GroupID: w.group.ID, RunUntagged: true,
+		Description: "x " + gitlab.Marker(gitlab.Release{Namespace: w.ns, Name: "delta"}, "rm-00000000000e", w.place)})
+	if err := (&kube.Store{Client: w.f.Kube, Namespace: w.ns}).Keep(ctx, gitlab.Release{Namespace: w.ns, Name: "delta"},
+		gitlab.Record{RunnerID: replaced.ID, Token: token.New(replaced.Token), Fingerprint: "rm-00000000000e"}); err != nil {
+		t.Fatal(err)
+	}
 	gone := gitlab.Release{Namespace: w.ns, Name: "alpha"}
 	other := w.gl.AddRunner(gitlabfake.Runner{Type: "group_type", GroupID: w.group.ID, RunUntagged: true,
 		Description: "x " + gitlab.Marker(gone, "rm-00000000000a", "k8s-0123456789ab")})
@@ -343,27 +355,28 @@ func TestPrune(t *testing.T) {
 
 	w.f.Now = func() time.Time { return time.Now().Add(time.Hour) }
 	plan, err = w.f.PlanPrune(ctx, opts)
-	if err != nil || len(plan.Actions) != 1 || plan.Actions[0].Verb != "retire" || plan.Actions[0].RunnerID != a.ID || plan.InUse != 1 || plan.Elsewhere != 2 || plan.NoPlace != 1 {
+	if err != nil || len(plan.Actions) != 2 || plan.Actions[0].Verb != "retire" || plan.Actions[0].RunnerID != a.ID ||
+		plan.Actions[1].Verb != "retire" || plan.Actions[1].RunnerID != replaced.ID || plan.InUse != 3 || plan.Elsewhere != 2 || plan.NoPlace != 1 {
 		t.Fatalf("plan: %+v, %v", plan, err)
 	}
-	if len(w.gl.Runners()) != 6 {
+	if len(w.gl.Runners()) != 9 {
 		t.Fatal("planning deleted something")
 	}
-	if older, _ := w.f.PlanPrune(ctx, PruneOptions{Namespace: w.ns, OlderThan: 2 * time.Hour}); len(older.Actions) != 1 || older.Actions[0].Verb != "skip" {
+	if older, _ := w.f.PlanPrune(ctx, PruneOptions{Namespace: w.ns, OlderThan: 2 * time.Hour}); len(older.Actions) != 2 || older.Actions[0].Verb != "skip" {
 		t.Fatalf("--older-than keeps a runner created an hour ago: %v", older.Actions)
 	}
 	var done []gitlab.Action
 	if err := w.f.Prune(ctx, plan, opts, func(a gitlab.Action) { done = append(done, a) }); err != nil {
 		t.Fatal(err)
 	}
-	if len(done) != 1 || done[0].Verb != "retire" || done[0].RunnerID != a.ID {
+	if len(done) != 2 || done[0].Verb != "retire" || done[0].RunnerID != a.ID || done[1].RunnerID != replaced.ID {
 		t.Fatalf("prune did %v", done)
 	}
 	var left []int64
 	for _, r := range w.gl.Runners() {
 		left = append(left, r.ID)
 	}
-	if fmt.Sprint(left) != fmt.Sprint([]int64{b.ID, other.ID, file.ID, old.ID, unmarked.ID}) {
+	if fmt.Sprint(left) != fmt.Sprint([]int64{b.ID, g.ID, g.ID + 1, other.ID, file.ID, old.ID, unmarked.ID}) {
 		t.Fatalf("runners left %v", left)
 	}
 	if _, err := w.f.Kube.RunnerSecret(ctx, w.ns, kube.TokenSecretName("alpha", "rm-00000000000a")); err == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,9 +63,8 @@ func (p *PrunePlan) Summary() string {
 }
 
 // PlanPrune finds the runners carrying runner-migrate's marker for this cluster whose release no
-// longer uses them: no live Secret names them, nor a token Secret of a release whose live Secrets
-// are not deployed yet (or one written within the in-flight window). A runner without the marker,
-// or with another cluster's or a state file's place, is never considered.
+// longer uses them (see references.used). A runner without the marker, or with another cluster's
+// or a state file's place, is never considered.
 func (f *Fleet) PlanPrune(ctx context.Context, opts PruneOptions) (*PrunePlan, error) {
 	if f.GitLab == nil {
 		return nil, errors.New("prune lists and deletes runners in GitLab: set GITLAB_TOKEN or --gitlab-token-file (scopes read_api and manage_runner, or api)")
@@ -258,12 +258,17 @@ func newReferences(c *kube.Client, now time.Time, inFlight time.Duration) *refer
 	return &references{c: c, now: now, inFlight: inFlight, secrets: map[string][]kube.RunnerSecret{}}
 }
 
-// used reports whether the runner is in use, and otherwise why it is not (for the plan). A live
-// Secret naming it means in use. A token Secret naming it means in use while its post-render's
-// output may still be on its way (written within the in-flight window), or while its release is
-// installed but has no live Secret at all (an install whose output never arrived is not judged).
-// Once the release's live Secrets are deployed they say which runners it uses; once it is
-// uninstalled (Helm keeps no record), it uses none.
+// used reports whether the runner is in use, and otherwise why it is not (for the plan).
+//
+// A live Secret naming it means in use. A token Secret naming it is the token of a post-render
+// whose output may still be on its way, or is left over. Helm records a release (pending) right
+// after rendering and before it applies anything, hooks included, so:
+//   - release installed (Helm keeps a record): in use while the release has no live Secret at all
+//     (an install whose output has not arrived is not judged), or the token Secret was written
+//     within the in-flight window (an upgrade that adds a runner, its hooks still running);
+//     otherwise its live Secrets say which runners it uses, and this is not one of them;
+//   - release not installed: in use only within the seconds between a post-render and Helm's record
+//     (recordGap); after that the release was uninstalled, or its output never applied.
 func (r *references) used(ctx context.Context, id int64, release gitlab.Release) (bool, string, error) {
 	secrets, ok := r.secrets[release.Namespace]
 	if !ok {
@@ -284,34 +289,34 @@ func (r *references) used(ctx context.Context, id int64, release gitlab.Release)
 		}
 	}
 	why := fmt.Sprintf("no live Secret in %s names it", release.Namespace)
+	if len(tokenSecrets) == 0 {
+		return false, why + ", nor a token Secret", nil
+	}
 	for _, ts := range tokenSecrets {
-		if r.now.Sub(ts.Written) < r.inFlight {
-			return true, "", nil
-		}
-		deployed := false
-		for _, s := range secrets {
-			if !s.TokenSecret && s.Release.Name == ts.Release.Name {
-				deployed = true
-			}
-		}
-		if deployed {
-			why += fmt.Sprintf(", and release %s's live Secrets name other runners (its token Secret %s is left from a former runner)", ts.Release, ts.Ref())
-			continue
-		}
+		age := r.now.Sub(ts.Written)
 		installed, err := r.c.ReleaseInstalled(ctx, ts.Release)
 		if err != nil {
 			return false, "", err
 		}
-		if installed {
-			return true, "", nil // installed, but no live Secret yet: not judged
+		if !installed {
+			if age < recordGap {
+				return true, "", nil
+			}
+			why += fmt.Sprintf("; release %s is not installed (Helm keeps no record of it), so its token Secret %s is left over", ts.Release, ts.Ref())
+			continue
 		}
-		why += fmt.Sprintf(", and release %s is not installed (Helm keeps no record of it), so its token Secret %s is left over", ts.Release, ts.Ref())
-	}
-	if len(tokenSecrets) == 0 {
-		why += ", nor a token Secret (release uninstalled or its runner replaced)"
+		deployed := slices.ContainsFunc(secrets, func(s kube.RunnerSecret) bool { return !s.TokenSecret && s.Release.Name == ts.Release.Name })
+		if !deployed || age < r.inFlight {
+			return true, "", nil
+		}
+		why += fmt.Sprintf("; release %s's live Secrets name other runners, so its token Secret %s is left from a runner it replaced", ts.Release, ts.Ref())
 	}
 	return false, why, nil
 }
+
+// recordGap bounds the time between a post-render writing a token Secret and Helm recording the
+// release it renders for (Helm validates the manifests against the API server in between).
+const recordGap = 30 * time.Second
 
 func (r *references) tokenSecretRefs(id int64, release gitlab.Release) []string {
 	var out []string
