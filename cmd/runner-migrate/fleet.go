@@ -214,7 +214,7 @@ func newRotateCmd() *cobra.Command {
 	o := fleetOptions{timeout: 5 * time.Minute}
 	opts := fleet.RotateOptions{Locking: fleet.Locking{LeaseDuration: 15 * time.Second}}
 	cmd := &cobra.Command{
-		Use:   "rotate [--release NAME] [-n NAMESPACE | --all-namespaces] [--dry-run]",
+		Use:   "rotate [--release NAME] [-n NAMESPACE | --all-namespaces] [--expiring-within DURATION] [--dry-run]",
 		Short: "Reset the authentication tokens of migrated runners now, write them where the pods read them, and roll the pods",
 		Long: `rotate answers a token leak in one command: for each migrated runner (of --release, in the namespace),
 one at a time, it resets the runner's authentication token in GitLab (POST /runners/:id/
@@ -224,14 +224,17 @@ and rolls the Deployment or StatefulSet (pod template annotation runner-migrate.
 value the post-renderer renders for that token, so the next helm upgrade rolls nothing). It holds the
 runner's Lease meanwhile, so no post-render of the release runs at the same time.
 
---dry-run says what it would do, calling only read endpoints. Exit status 1 when a runner fails.`,
+--expiring-within rotates only tokens that expire within the duration (GitLab gives runner tokens an
+expiry when an administrator sets runner_token_expiration_interval): run it on a schedule to rotate
+ahead of expiry. --dry-run says what it would do, calling only read endpoints. Exit status 1 when a
+runner fails.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.validate(); err != nil {
 				return err
 			}
-			if opts.LeaseDuration < time.Second {
-				return usageErr{fmt.Errorf("--lease-duration %s: give at least 1s", opts.LeaseDuration)}
+			if opts.LeaseDuration < time.Second || opts.ExpiringWithin < 0 {
+				return usageErr{errors.New("--lease-duration must be at least 1s, --expiring-within not negative")}
 			}
 			f, namespace, err := o.openCluster("rotate")
 			if err != nil {
@@ -244,7 +247,7 @@ runner's Lease meanwhile, so no post-render of the release runs at the same time
 			opts.Done = func(a gitlab.Action) { fmt.Fprintln(cmd.OutOrStdout(), a.String()) }
 			actions, err := f.Rotate(ctx, opts)
 			if len(actions) == 0 && err == nil {
-				fmt.Fprintln(cmd.OutOrStdout(), "no migrated runner to rotate"+releaseText(opts.Release))
+				fmt.Fprintln(cmd.OutOrStdout(), "no migrated runner to rotate"+releaseText(opts.Release)+expiringText(opts.ExpiringWithin))
 			}
 			return err
 		},
@@ -252,6 +255,7 @@ runner's Lease meanwhile, so no post-render of the release runs at the same time
 	o.bind(cmd, "namespace of the releases (default: HELM_NAMESPACE, else the kube context's)")
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Release, "release", "", "only the runners of this Helm release")
+	fl.DurationVar(&opts.ExpiringWithin, "expiring-within", 0, "only tokens that expire within this (or have expired), e.g. 72h for a daily schedule")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "say what would be done; change nothing")
 	fl.DurationVar(&opts.LeaseDuration, "lease-duration", opts.LeaseDuration, "how long a run's Lease blocks others after the run dies")
 	bindEnv(cmd)
@@ -317,6 +321,13 @@ runners GitLab created more recently.`,
 
 func warner(w io.Writer) func(string) {
 	return func(msg string) { fmt.Fprintln(w, "runner-migrate: warning: "+msg) }
+}
+
+func expiringText(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return " whose token expires within " + d.String()
 }
 
 func releaseText(release string) string {

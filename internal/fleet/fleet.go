@@ -55,6 +55,16 @@ func (r *Runner) Secrets() []kube.RunnerSecret {
 	return append(out, r.LiveSecrets...)
 }
 
+// ExpiresAt is the token's expiry as GitLab gave it (the token Secret's record first); nil: none.
+func (r *Runner) ExpiresAt() *time.Time {
+	for _, s := range r.Secrets() {
+		if s.ExpiresAt != nil {
+			return s.ExpiresAt
+		}
+	}
+	return nil
+}
+
 // WorkloadRefs names the workloads for messages.
 func (r *Runner) WorkloadRefs() []string {
 	refs := make([]string, len(r.Workloads))

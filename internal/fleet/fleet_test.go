@@ -264,9 +264,17 @@ func TestRotate(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t, gitlabfake.WithTokenExpiration(30*24*time.Hour))
 	a := w.install(t, "alpha", "rm-00000000000a", nil)
+	soon := time.Now().Add(48 * time.Hour)
+	b := w.install(t, "beta", "rm-00000000000b", &soon)
 	before, _ := w.cs.AppsV1().Deployments(w.ns).Get(ctx, "alpha-gitlab-runner", metav1.GetOptions{})
 
-	actions, err := w.f.Rotate(ctx, RotateOptions{Namespace: w.ns, DryRun: true, Locking: Locking{Holder: "test"}})
+	// On a schedule: only the token that expires within the window.
+	actions, err := w.f.Rotate(ctx, RotateOptions{Namespace: w.ns, ExpiringWithin: 72 * time.Hour, Locking: Locking{Holder: "test"}})
+	if rb, _ := w.gl.Runner(b.ID); err != nil || len(actions) != 1 || actions[0].RunnerID != b.ID || rb.Token == b.Token || w.secretToken(t, "beta-gitlab-runner") != rb.Token {
+		t.Fatalf("rotate --expiring-within 72h: %v, %v", actions, err)
+	}
+
+	actions, err = w.f.Rotate(ctx, RotateOptions{Namespace: w.ns, Release: "alpha", DryRun: true, Locking: Locking{Holder: "test"}})
 	if err != nil || len(actions) != 1 || actions[0].Verb != "rotate" || !strings.Contains(actions[0].Detail, "dry run") {
 		t.Fatalf("dry run: %v, %v", actions, err)
 	}
@@ -298,8 +306,13 @@ func TestRotate(t *testing.T) {
 		t.Fatalf("the Deployment: generation %d -> %d", before.Generation, after.Generation)
 	}
 	report, err := w.f.Status(ctx, StatusOptions{Namespace: w.ns})
-	if err != nil || len(report.Runners) != 1 || !report.Runners[0].Token.PodsRolled || !report.Runners[0].Token.AsWritten || !*report.Runners[0].Token.SecretsAgree {
+	if err != nil || len(report.Runners) != 2 {
 		t.Fatalf("status after the rotation: %+v, %v", report, err)
+	}
+	for _, rs := range report.Runners {
+		if !rs.Token.PodsRolled || !rs.Token.AsWritten || !*rs.Token.SecretsAgree || len(rs.Problems) != 0 {
+			t.Fatalf("status after the rotation: %+v", rs)
+		}
 	}
 
 	// A runner whose description lost the release's marker is not ours to reset.
@@ -309,7 +322,7 @@ func TestRotate(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("rename: %v %v", resp, err)
 	}
-	actions, err = w.f.Rotate(ctx, RotateOptions{Namespace: w.ns, Locking: Locking{Holder: "test"}})
+	actions, err = w.f.Rotate(ctx, RotateOptions{Namespace: w.ns, Release: "alpha", Locking: Locking{Holder: "test"}})
 	if again, _ := w.gl.Runner(a.ID); err != nil || len(actions) != 1 || actions[0].Verb != "skip" || again.Token != r.Token {
 		t.Fatalf("a runner without the marker: %v, %v", actions, err)
 	}

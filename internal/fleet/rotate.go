@@ -32,7 +32,10 @@ func (l Locking) store(c *kube.Client, namespace string) *kube.Store {
 type RotateOptions struct {
 	Namespace string // "" for every namespace
 	Release   string // "" for every release
-	DryRun    bool
+	// ExpiringWithin, when set, rotates only tokens that expire within it (or have expired): what
+	// a schedule runs to rotate ahead of expiry. Tokens without an expiry are left alone.
+	ExpiringWithin time.Duration
+	DryRun         bool
 	Locking
 	// Done receives each runner's action the moment it is done, one runner at a time.
 	Done func(gitlab.Action)
@@ -55,6 +58,9 @@ func (f *Fleet) Rotate(ctx context.Context, opts RotateOptions) ([]gitlab.Action
 	var errs []error
 	for _, r := range runners {
 		if opts.Release != "" && r.Release.Name != opts.Release {
+			continue
+		}
+		if at := r.ExpiresAt(); opts.ExpiringWithin > 0 && (at == nil || at.Sub(f.now()) > opts.ExpiringWithin) {
 			continue
 		}
 		a, err := f.rotate(ctx, r, opts)

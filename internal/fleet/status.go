@@ -120,11 +120,7 @@ func (f *Fleet) runnerStatus(ctx context.Context, r *Runner, opts StatusOptions)
 	if r.TokenSecret != nil {
 		rs.TokenSecret = r.TokenSecret.Ref()
 	}
-	for _, s := range r.Secrets() {
-		if rs.Token.ExpiresAt == nil && s.ExpiresAt != nil {
-			rs.Token.ExpiresAt = s.ExpiresAt
-		}
-	}
+	rs.Token.ExpiresAt = r.ExpiresAt()
 	if r.TokenSecret != nil && len(r.LiveSecrets) > 0 {
 		agree := true
 		for _, s := range r.LiveSecrets {
@@ -148,7 +144,8 @@ func (f *Fleet) runnerStatus(ctx context.Context, r *Runner, opts StatusOptions)
 		for _, s := range r.LiveSecrets {
 			if w.Reads(s.Name) && w.TokenDigest != s.Token.Digest("annotation") {
 				rs.Token.PodsRolled = false
-				warning("pods-not-rolled", fmt.Sprintf("the pods of %s were not rolled for the token %s holds: pods started before it changed keep the old one", w.Ref(), s.Ref()), rotate)
+				warning("pods-not-rolled", fmt.Sprintf("the pods of %s were not rolled for the token %s holds: pods started before it changed keep the old one", w.Ref(), s.Ref()),
+					"helm upgrade the release with runner-migrate (it renders the token's digest into the pod template, which rolls the pods), or "+rotate)
 			}
 		}
 	}
