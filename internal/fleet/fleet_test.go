@@ -469,3 +469,34 @@ func TestDoctor(t *testing.T) {
 		t.Fatalf("a Maintainer of the group named by --group: %+v", r.Checks)
 	}
 }
+
+// TestRateLimitsAndDeadline: status waits out a 429 that asks for a second and succeeds; one that
+// asks for longer than the deadline fails at once and says why, as does a GitLab that hangs.
+func TestRateLimitsAndDeadline(t *testing.T) {
+	w := newWorld(t)
+	w.install(t, "alpha", "rm-00000000000a", nil)
+	w.gl.Inject(gitlabfake.Fault{Method: "GET", Path: "/api/v4/runners/*", Kind: gitlabfake.FaultRateLimit, RetryAfter: time.Second})
+	start := time.Now()
+	report, err := w.f.Status(context.Background(), StatusOptions{Namespace: w.ns})
+	if err != nil || len(report.Runners) != 1 || report.Runners[0].GitLab == nil || time.Since(start) < time.Second {
+		t.Fatalf("after a 429 asking for 1s: %+v, %v (took %v)", report, err, time.Since(start))
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	w.gl.Inject(gitlabfake.Fault{Method: "GET", Path: "/api/v4/runners/*", Kind: gitlabfake.FaultRateLimitRetryAfterOnly})
+	start = time.Now()
+	report, err = w.f.Status(ctx, StatusOptions{Namespace: w.ns})
+	if err != nil || time.Since(start) > 3*time.Second || len(report.Runners[0].Problems) != 1 || !strings.Contains(report.Runners[0].Problems[0].Message, "past the deadline") {
+		t.Fatalf("a 429 asking for 60s within a 5s deadline: %+v, %v (took %v)", report, err, time.Since(start))
+	}
+
+	ctx, cancel = context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	w.gl.ClearFaults()
+	w.gl.Inject(gitlabfake.Fault{Method: "GET", Path: "/api/v4/runners/*", Kind: gitlabfake.FaultHang})
+	report, err = w.f.Status(ctx, StatusOptions{Namespace: w.ns})
+	if err != nil || !strings.Contains(fmt.Sprint(report.Runners[0].Problems), "deadline") {
+		t.Fatalf("a GitLab that hangs: %+v, %v", report, err)
+	}
+}
