@@ -1,7 +1,6 @@
 package rewrite
 
 import (
-	"bytes"
 	"encoding/base64"
 	"fmt"
 	"strconv"
@@ -134,27 +133,11 @@ func (s *Stream) addSecret(site *Site) *Object {
 	if labels := lookup(w.node, "metadata", "labels"); labels != nil {
 		setField(meta, "labels", deepCopy(labels))
 	}
-	if f := lookup(w.node, "metadata", "annotations", helmPostrenderFilename); f != nil {
-		setAnnotation(n, helmPostrenderFilename, f.Value)
-	}
 	setField(n, "type", str("Opaque"))
 	writeTokenKeys(n, site.AuthToken)
 	annotateState(n, site)
 	annotateRunner(n, site)
-
-	header := []byte("---\n")
-	for _, line := range bytes.SplitAfter(w.doc.header, []byte("\n")) {
-		if bytes.HasPrefix(bytes.TrimSpace(line), []byte("# Source:")) {
-			header = append(header, bytes.TrimRight(line, "\r\n")...)
-			header = append(header, '\n')
-		}
-	}
-	doc := &Document{header: header, root: &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{n}},
-		line: w.doc.line, changed: true, generated: true}
-	s.insertAfter(w.doc, doc)
-	obj := newObject(doc, n)
-	s.objects = append(s.objects, obj)
-	return obj
+	return s.addGenerated(w, n)
 }
 
 func deepCopy(n *yaml.Node) *yaml.Node {
@@ -176,7 +159,7 @@ type PatchScripts struct{}
 func (PatchScripts) Filter(s *Stream) error {
 	done := map[*Object]bool{}
 	return eachFixing(s, func(site *Site) error {
-		migrating := !site.AuthToken.IsZero()
+		migrating := site.registers()
 		if site.Scripts == nil {
 			if len(site.Refused) == 0 || !migrating {
 				return nil // without the script, only env vars carry refused settings: PatchEnv's part
@@ -265,6 +248,9 @@ type RollPods struct{}
 // Filter implements Filter.
 func (RollPods) Filter(s *Stream) error {
 	return eachFixing(s, func(site *Site) error {
+		if site.Mints() {
+			return nil // the minting Job restarts the workload once the token is there
+		}
 		template := lookup(site.Workload.node, "spec", "template")
 		if field(template, "metadata") == nil {
 			// Put new pod metadata where people expect it, before the pod spec.

@@ -20,6 +20,7 @@ import (
 	"github.com/runner-migrate/runner-migrate/internal/statefile"
 	"github.com/runner-migrate/runner-migrate/internal/token"
 	"github.com/runner-migrate/runner-migrate/internal/tokensource"
+	"github.com/runner-migrate/runner-migrate/rewrite"
 )
 
 // Credentials come from the environment or files, never from arguments (which other users of the
@@ -33,6 +34,7 @@ type postRenderOptions struct {
 	authTokenFile string
 	authTokenMap  string
 	allowLegacy   bool
+	bundledRunner string
 
 	gitlabFlags
 	scopeFlags
@@ -67,6 +69,10 @@ token goes nowhere else). Its token is kept in the cluster (read through KUBECON
 and namespace of the helm command runner-migrate runs under), or in --state-file where no cluster is
 reachable (helm template, GitOps).
 
+The GitLab chart's bundled runner: without an access token (--bundled-runner mint) a Job added to the
+release creates it inside the cluster and writes its token into the runner's Secret; api creates it
+through the GitLab API; skip leaves it as rendered.
+
 Every flag can also be set as RUNNER_MIGRATE_<FLAG> (e.g. RUNNER_MIGRATE_STATE_FILE), which is the
 way to configure "helm --post-renderer runner-migrate" without --post-renderer-args.`,
 		Args: cobra.NoArgs,
@@ -78,6 +84,7 @@ way to configure "helm --post-renderer runner-migrate" without --post-renderer-a
 	f.StringVar(&o.authTokenFile, "auth-token-file", "", "file holding the runner authentication token")
 	f.StringVar(&o.authTokenMap, "auth-token-map", "", "YAML file mapping runner spec fingerprints to authentication tokens")
 	f.BoolVar(&o.allowLegacy, "allow-legacy", false, "pass runners without an authentication token through unchanged, with a warning")
+	f.StringVar(&o.bundledRunner, "bundled-runner", "", "the GitLab chart's bundled runner: mint (a Job creates it in the cluster), api, or skip (default: api with a GitLab access token, else mint)")
 	o.gitlabFlags.bind(f)
 	o.scopeFlags.bind(f)
 	o.clusterFlags.bind(f, "namespace of objects the manifests leave without one (default: helm's -n, else HELM_NAMESPACE, else the context's)")
@@ -127,7 +134,8 @@ func (o *postRenderOptions) run(ctx context.Context, stdin io.Reader, stdout, st
 	if err != nil {
 		return fmt.Errorf("reading the manifests from stdin: %w", err)
 	}
-	out, err := postrender.Run(ctx, in, postrender.Options{Source: source, AllowLegacy: o.allowLegacy, Warn: warn})
+	out, err := postrender.Run(ctx, in, postrender.Options{Source: source, AllowLegacy: o.allowLegacy, Warn: warn,
+		BundledRunner: rewrite.BundledMode(o.bundledRunner), Release: o.release, Namespace: o.namespace})
 	if provisioner != nil {
 		reportActions(stderr, provisioner.Actions(), o.dryRun)
 	}

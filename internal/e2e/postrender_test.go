@@ -196,19 +196,7 @@ func TestHelm3Umbrella(t *testing.T) {
 // carries a filename annotation on every document instead of `# Source:` comments.
 func TestHelm4PostRendererPlugin(t *testing.T) {
 	helm := testenv.NewHelm(t, 4)
-	plugin := t.TempDir()
-	src, err := os.ReadFile(filepath.Join(testenv.Root(), "plugins", "runner-migrate-postrender", "plugin.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(plugin, "plugin.yaml"), src, 0o644)
-	os.MkdirAll(filepath.Join(plugin, "bin"), 0o755)
-	if err := os.Link(testenv.Binary(t), filepath.Join(plugin, "bin", "runner-migrate")); err != nil {
-		t.Fatal(err)
-	}
-	if res := helm.Run(nil, "plugin", "install", plugin); res.Err != nil {
-		t.Fatalf("helm plugin install: %v\n%s", res.Err, res.Stderr)
-	}
+	installPlugin(t, helm)
 	capture := installCapturePlugin(t, helm)
 	withToken := []string{"RUNNER_MIGRATE_AUTH_TOKEN=" + authToken}
 	for _, values := range []string{"legacy", "external-secret"} {
@@ -473,6 +461,24 @@ func documents(stream []byte) []string {
 		}
 	}
 	return docs
+}
+
+// installPlugin installs the shipped postrenderer/v1 plugin into a Helm 4, with the binary under test.
+func installPlugin(t *testing.T, helm *testenv.Helm) {
+	t.Helper()
+	plugin := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(testenv.Root(), "plugins", "runner-migrate-postrender", "plugin.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(plugin, "plugin.yaml"), src, 0o644)
+	os.MkdirAll(filepath.Join(plugin, "bin"), 0o755)
+	if err := os.Link(testenv.Binary(t), filepath.Join(plugin, "bin", "runner-migrate")); err != nil {
+		t.Fatal(err)
+	}
+	if res := helm.Run(nil, "plugin", "install", plugin); res.Err != nil {
+		t.Fatalf("helm plugin install: %v\n%s", res.Err, res.Stderr)
+	}
 }
 
 // run runs the runner-migrate binary as Helm does: manifests on stdin, env inherited.

@@ -230,7 +230,7 @@ func TestKubeContextFromHelm(t *testing.T) {
 	values := registrationValues(t, gl.group.RunnersToken)
 
 	h4 := testenv.NewHelm(t, 4)
-	installPostRenderPlugin(t, h4)
+	installPlugin(t, h4)
 	for _, tc := range []struct {
 		name, release, renderer string
 		helm                    *testenv.Helm
@@ -255,24 +255,6 @@ func TestKubeContextFromHelm(t *testing.T) {
 				t.Fatal("runner-migrate wrote to cluster a, the current context, while Helm deployed to b")
 			}
 		})
-	}
-}
-
-// installPostRenderPlugin installs the Helm 4 post-renderer plugin with the test's binary.
-func installPostRenderPlugin(t *testing.T, helm *testenv.Helm) {
-	t.Helper()
-	plugin := t.TempDir()
-	src, err := os.ReadFile(filepath.Join(testenv.Root(), "plugins", "runner-migrate-postrender", "plugin.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(plugin, "plugin.yaml"), src, 0o644)
-	os.MkdirAll(filepath.Join(plugin, "bin"), 0o755)
-	if err := os.Link(testenv.Binary(t), filepath.Join(plugin, "bin", "runner-migrate")); err != nil {
-		t.Fatal(err)
-	}
-	if res := helm.Run(nil, "plugin", "install", plugin); res.Err != nil {
-		t.Fatalf("helm plugin install: %v\n%s", res.Err, res.Stderr)
 	}
 }
 

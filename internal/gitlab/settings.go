@@ -26,12 +26,8 @@ type settings struct {
 
 func (p *Provisioner) desired(req tokensource.Request, marker string) settings {
 	s := req.Spec
-	base := s.Description
-	if base == "" {
-		base = req.Sites[0].Workload.Name
-	}
 	return settings{
-		description:    Describe(base, marker),
+		description:    Describe(descriptionBase(req), marker),
 		tags:           s.Tags,
 		runUntagged:    s.RunUntagged,
 		locked:         s.Locked,

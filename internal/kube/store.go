@@ -102,12 +102,10 @@ func (s *Store) Lookup(ctx context.Context, req tokensource.Request, release git
 		return kept, ok, err
 	}
 	for _, site := range req.Sites {
-		_, name := site.TokenSecret()
-		secret, err := s.get(ctx, release.Namespace, name)
+		rec, ok, err := s.liveRecord(ctx, site, release.Namespace)
 		if err != nil {
 			return gitlab.Record{}, false, err
 		}
-		rec, ok := s.record(secret, "live Secret")
 		if !ok {
 			continue // not deployed yet; another workload of the spec may hold the token
 		}
@@ -119,6 +117,27 @@ func (s *Store) Lookup(ctx context.Context, req tokensource.Request, release git
 			}
 		}
 		return rec, true, nil
+	}
+	return gitlab.Record{}, false, nil
+}
+
+// liveRecord reads the runner record of the Secret a site's pod reads its token from once migrated
+// and, when that is another, of the Secret it mounts now (runners.secret, the GitLab chart's
+// shared-secrets Secret into which the minting Job writes the token it made).
+func (s *Store) liveRecord(ctx context.Context, site *rewrite.Site, ns string) (gitlab.Record, bool, error) {
+	_, name := site.TokenSecret()
+	names := []string{name}
+	if site.Carrier == rewrite.CarrierExternalSecret && site.SecretName != "" && site.SecretName != name {
+		names = append(names, site.SecretName)
+	}
+	for _, n := range names {
+		secret, err := s.get(ctx, ns, n)
+		if err != nil {
+			return gitlab.Record{}, false, err
+		}
+		if rec, ok := s.record(secret, "live Secret"); ok {
+			return rec, true, nil
+		}
 	}
 	return gitlab.Record{}, false, nil
 }
