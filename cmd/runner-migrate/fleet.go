@@ -80,6 +80,24 @@ func (o *fleetOptions) openCluster(command string) (*fleet.Fleet, string, error)
 	return f, namespace, nil
 }
 
+// runWithCluster is the frame of status, rotate and prune: check the flags (invalid, when not nil,
+// is the command's own usage mistake), open the cluster and GitLab, work within the deadline.
+func (o *fleetOptions) runWithCluster(cmd *cobra.Command, invalid error, work func(ctx context.Context, f *fleet.Fleet, namespace string) error) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	if invalid != nil {
+		return usageErr{invalid}
+	}
+	f, namespace, err := o.openCluster(cmd.Name())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := o.context(cmd)
+	defer cancel()
+	return work(ctx, f, namespace)
+}
+
 func (o *fleetOptions) context(cmd *cobra.Command) (context.Context, context.CancelFunc) {
 	ctx := cmd.Context()
 	if ctx == nil {
@@ -90,7 +108,7 @@ func (o *fleetOptions) context(cmd *cobra.Command) (context.Context, context.Can
 
 func reportFormat(format string) error {
 	if format != "text" && format != "json" {
-		return usageErr{fmt.Errorf("--format %q: want text or json", format)}
+		return fmt.Errorf("--format %q: want text or json", format)
 	}
 	return nil
 }
@@ -117,7 +135,7 @@ Each problem comes with its fix. Exit status 0 when all is well (warnings includ
 				return err
 			}
 			if err := reportFormat(format); err != nil {
-				return err
+				return usageErr{err}
 			}
 			f, target, namespace, clusterErr, err := o.open()
 			if err != nil {
@@ -170,35 +188,26 @@ Exit status 1 when a runner is missing in GitLab, has never contacted GitLab --g
 created, its token expires within --warn-expiry (or has), or the Secrets disagree about its token.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.validate(); err != nil {
-				return err
-			}
-			if err := reportFormat(format); err != nil {
-				return err
-			}
+			invalid := reportFormat(format)
 			if opts.WarnExpiry <= 0 || opts.Grace <= 0 {
-				return usageErr{errors.New("--warn-expiry and --grace: give positive durations")}
+				invalid = errors.New("--warn-expiry and --grace: give positive durations")
 			}
-			f, namespace, err := o.openCluster("status")
-			if err != nil {
+			return o.runWithCluster(cmd, invalid, func(ctx context.Context, f *fleet.Fleet, namespace string) error {
+				opts.Namespace = namespace
+				report, err := f.Status(ctx, opts)
+				if err != nil {
+					return err
+				}
+				if format == "json" {
+					err = report.WriteJSON(cmd.OutOrStdout(), version)
+				} else {
+					err = report.WriteText(cmd.OutOrStdout(), time.Now())
+				}
+				if problems, _ := report.Problems(); err == nil && problems > 0 {
+					return exitCode(1)
+				}
 				return err
-			}
-			ctx, cancel := o.context(cmd)
-			defer cancel()
-			opts.Namespace = namespace
-			report, err := f.Status(ctx, opts)
-			if err != nil {
-				return err
-			}
-			if format == "json" {
-				err = report.WriteJSON(cmd.OutOrStdout(), version)
-			} else {
-				err = report.WriteText(cmd.OutOrStdout(), time.Now())
-			}
-			if problems, _ := report.Problems(); err == nil && problems > 0 {
-				return exitCode(1)
-			}
-			return err
+			})
 		},
 	}
 	o.bind(cmd, "namespace to look in (default: HELM_NAMESPACE, else the kube context's)")
@@ -230,26 +239,20 @@ ahead of expiry. --dry-run says what it would do, calling only read endpoints. E
 runner fails.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.validate(); err != nil {
-				return err
-			}
+			var invalid error
 			if opts.LeaseDuration < time.Second || opts.ExpiringWithin < 0 {
-				return usageErr{errors.New("--lease-duration must be at least 1s, --expiring-within not negative")}
+				invalid = errors.New("--lease-duration must be at least 1s, --expiring-within not negative")
 			}
-			f, namespace, err := o.openCluster("rotate")
-			if err != nil {
+			return o.runWithCluster(cmd, invalid, func(ctx context.Context, f *fleet.Fleet, namespace string) error {
+				opts.Namespace, opts.Holder = namespace, holderIdentity()
+				opts.Warn = warner(cmd.ErrOrStderr())
+				opts.Done = func(a gitlab.Action) { fmt.Fprintln(cmd.OutOrStdout(), a.String()) }
+				actions, err := f.Rotate(ctx, opts)
+				if len(actions) == 0 && err == nil {
+					fmt.Fprintln(cmd.OutOrStdout(), "no migrated runner to rotate"+releaseText(opts.Release)+expiringText(opts.ExpiringWithin))
+				}
 				return err
-			}
-			ctx, cancel := o.context(cmd)
-			defer cancel()
-			opts.Namespace, opts.Holder = namespace, holderIdentity()
-			opts.Warn = warner(cmd.ErrOrStderr())
-			opts.Done = func(a gitlab.Action) { fmt.Fprintln(cmd.OutOrStdout(), a.String()) }
-			actions, err := f.Rotate(ctx, opts)
-			if len(actions) == 0 && err == nil {
-				fmt.Fprintln(cmd.OutOrStdout(), "no migrated runner to rotate"+releaseText(opts.Release)+expiringText(opts.ExpiringWithin))
-			}
-			return err
+			})
 		},
 	}
 	o.bind(cmd, "namespace of the releases (default: HELM_NAMESPACE, else the kube context's)")
@@ -281,33 +284,27 @@ removes the token Secrets of the deleted runners. --dry-run prints the plan only
 runners GitLab created more recently.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.validate(); err != nil {
-				return err
-			}
+			var invalid error
 			if opts.OlderThan < 0 || opts.LeaseDuration < time.Second {
-				return usageErr{errors.New("--older-than must not be negative, --lease-duration at least 1s")}
+				invalid = errors.New("--older-than must not be negative, --lease-duration at least 1s")
 			}
-			f, namespace, err := o.openCluster("prune")
-			if err != nil {
-				return err
-			}
-			ctx, cancel := o.context(cmd)
-			defer cancel()
-			opts.Namespace, opts.Holder, opts.Warn = namespace, holderIdentity(), warner(cmd.ErrOrStderr())
-			plan, err := f.PlanPrune(ctx, opts)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			fmt.Fprintln(out, "plan: "+plan.Summary())
-			for _, a := range plan.Actions {
-				fmt.Fprintln(out, "  "+a.String())
-			}
-			if dryRun {
-				fmt.Fprintln(out, "dry run: nothing was deleted")
-				return nil
-			}
-			return f.Prune(ctx, plan, opts, func(a gitlab.Action) { fmt.Fprintln(out, a.String()) })
+			return o.runWithCluster(cmd, invalid, func(ctx context.Context, f *fleet.Fleet, namespace string) error {
+				opts.Namespace, opts.Holder, opts.Warn = namespace, holderIdentity(), warner(cmd.ErrOrStderr())
+				plan, err := f.PlanPrune(ctx, opts)
+				if err != nil {
+					return err
+				}
+				out := cmd.OutOrStdout()
+				fmt.Fprintln(out, "plan: "+plan.Summary())
+				for _, a := range plan.Actions {
+					fmt.Fprintln(out, "  "+a.String())
+				}
+				if dryRun {
+					fmt.Fprintln(out, "dry run: nothing was deleted")
+					return nil
+				}
+				return f.Prune(ctx, plan, opts, func(a gitlab.Action) { fmt.Fprintln(out, a.String()) })
+			})
 		},
 	}
 	o.bind(cmd, "namespace of the releases whose runners are considered (default: HELM_NAMESPACE, else the kube context's)")

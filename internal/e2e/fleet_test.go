@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	authenticationv1 "k8s.io/api/authentication/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -377,14 +376,7 @@ func TestCronJobExample(t *testing.T) {
 			lines = append(lines, l)
 		}
 	}
-	tr, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, "runner-migrate", &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	os.WriteFile(kubeconfig, []byte(fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: %q, insecure-skip-tls-verify: true}}]\n"+
-		"users: [{name: u, user: {token: %q}}]\ncontexts: [{name: c, context: {cluster: c, user: u, namespace: %s}}]\ncurrent-context: c\n",
-		cluster.Host, tr.Status.Token, ns)), 0o600)
+	kubeconfig := serviceAccountKubeconfig(t, cluster, ns, "runner-migrate")
 	run := func() ([]byte, error) {
 		cmd := exec.Command("sh", "-c", strings.Join(lines, "\n"))
 		cmd.Env = append(cleanEnv(), append(gl.apiEnv(), "KUBECONFIG="+kubeconfig,
