@@ -500,3 +500,23 @@ func TestRateLimitsAndDeadline(t *testing.T) {
 		t.Fatalf("a GitLab that hangs: %+v, %v", report, err)
 	}
 }
+
+// TestOtherGitLabIsNotCalled: a runner whose Secrets record another GitLab is reported, not looked
+// up: the access token goes only to the GitLab the operator named.
+func TestOtherGitLabIsNotCalled(t *testing.T) {
+	w := newWorld(t)
+	w.secret(t, "elsewhere-gitlab-runner", map[string]string{"release": "elsewhere"}, map[string]string{rewrite.AnnotationRunnerID: "99",
+		rewrite.AnnotationFingerprint: "rm-0000000000ff", rewrite.AnnotationGitLabURL: "https://gitlab.other.example"}, "glrt-elsewhere-token-00000000")
+	w.gl.ResetCalls()
+	report, err := w.f.Status(context.Background(), StatusOptions{Namespace: w.ns})
+	if err != nil || len(report.Runners) != 1 || report.Runners[0].GitLab != nil || !strings.Contains(strings.Join(checks(report.Runners[0].Warnings), ","), "other-gitlab") {
+		t.Fatalf("a runner of another GitLab: %+v, %v", report, err)
+	}
+	if calls := w.gl.Calls(); len(calls) != 0 {
+		t.Fatalf("GitLab was called about another GitLab's runner: %v", calls)
+	}
+	actions, err := w.f.Rotate(context.Background(), RotateOptions{Namespace: w.ns, Locking: Locking{Holder: "test"}})
+	if err != nil || len(actions) != 1 || actions[0].Verb != "skip" || len(w.gl.Calls()) != 0 {
+		t.Fatalf("rotating another GitLab's runner: %v, %v", actions, err)
+	}
+}
