@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/runner-migrate/runner-migrate/internal/kube"
 )
@@ -42,28 +41,6 @@ func addDebugFlag(root *cobra.Command) {
 			debugf("run by Helm (HELM_BIN=%s) as plugin %s from %s", os.Getenv("HELM_BIN"), name, os.Getenv("HELM_PLUGIN_DIR"))
 		}
 		debugf("cluster settings from Helm: %s", describeHelmCluster())
-	}
-}
-
-// clusterOptions are the --kubeconfig, --kube-context and -n flags of a command that talks to a
-// cluster. Use: o.cluster.addFlags(cmd.Flags()); target, err := kube.Resolve(o.cluster.layers()...).
-type clusterOptions struct {
-	kubeconfig  string
-	kubeContext string
-	namespace   string
-}
-
-func (c *clusterOptions) addFlags(f *pflag.FlagSet) {
-	f.StringVar(&c.kubeconfig, "kubeconfig", "", "kubeconfig file (default: helm's --kubeconfig, else KUBECONFIG, else ~/.kube/config)")
-	f.StringVar(&c.kubeContext, "kube-context", "", "kube context (default: helm's --kube-context, HELM_KUBECONTEXT, else the current one)")
-	f.StringVarP(&c.namespace, "namespace", "n", "", "namespace (default: helm's -n, HELM_NAMESPACE, else the context's)")
-}
-
-// layers are the cluster settings in order of precedence: the flags, then what Helm passes a plugin.
-func (c *clusterOptions) layers() []kube.Layer {
-	return []kube.Layer{
-		{Name: "runner-migrate's flags", Settings: kube.Settings{Kubeconfig: c.kubeconfig, Context: c.kubeContext, Namespace: c.namespace}},
-		helmEnvLayer(),
 	}
 }
 

@@ -59,9 +59,9 @@ current-context: ctx-a
 				"HELM_KUBETLS_SERVER_NAME", "HELM_KUBEINSECURE_SKIP_TLS_VERIFY", "HELM_KUBEASUSER", "HELM_KUBEASGROUPS"} {
 				t.Setenv(k, tt.env[k])
 			}
-			var c clusterOptions
+			var c clusterFlags
 			fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
-			c.addFlags(fs)
+			c.bind(fs, "namespace")
 			if err := fs.Parse(tt.flags); err != nil {
 				t.Fatal(err)
 			}

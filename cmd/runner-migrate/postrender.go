@@ -36,24 +36,16 @@ type postRenderOptions struct {
 	allowLegacy   bool
 	bundledRunner string
 
-	gitlabURL       string
-	allowedHosts    []string
-	allowHTTP       bool
-	gitlabTokenFile string
-	caFile          string
-	insecure        bool
-	runnerType      string
-	group, project  string
-	kubeconfig      string
-	kubeContext     string
-	namespace       string
-	noCluster       bool
-	release         string
-	stateFile       string
-	deploys         string
-	dryRun          bool
-	timeout         time.Duration
-	leaseDuration   time.Duration
+	gitlabFlags
+	scopeFlags
+	clusterFlags
+	noCluster     bool
+	release       string
+	stateFile     string
+	deploys       string
+	dryRun        bool
+	timeout       time.Duration
+	leaseDuration time.Duration
 }
 
 func newPostRenderCmd() *cobra.Command {
@@ -93,18 +85,9 @@ way to configure "helm --post-renderer runner-migrate" without --post-renderer-a
 	f.StringVar(&o.authTokenMap, "auth-token-map", "", "YAML file mapping runner spec fingerprints to authentication tokens")
 	f.BoolVar(&o.allowLegacy, "allow-legacy", false, "pass runners without an authentication token through unchanged, with a warning")
 	f.StringVar(&o.bundledRunner, "bundled-runner", "", "the GitLab chart's bundled runner: mint (a Job creates it in the cluster), api, or skip (default: api with a GitLab access token, else mint)")
-	f.StringVar(&o.gitlabURL, "gitlab-url", "", "the GitLab the access token is sent to (its API address, e.g. https://gitlab.example.com)")
-	f.StringSliceVar(&o.allowedHosts, "allowed-host", nil, "other names (host or host:port) of the same GitLab that runners may register with; repeat or comma-separate")
-	f.BoolVar(&o.allowHTTP, "allow-http", false, "allow a plain-http GitLab address (the access token travels in clear text)")
-	f.StringVar(&o.gitlabTokenFile, "gitlab-token-file", "", "file holding the GitLab access token (instead of "+envGitLabToken+")")
-	f.StringVar(&o.caFile, "ca-file", "", "PEM file of CA certificates for a GitLab behind a private CA")
-	f.BoolVar(&o.insecure, "insecure-skip-tls-verify", false, "do not verify GitLab's TLS certificate (unsafe)")
-	f.StringVar(&o.runnerType, "runner-type", "", "instance, group or project (default: from the registration token the release used)")
-	f.StringVar(&o.group, "group", "", "group path or ID, with --runner-type group")
-	f.StringVar(&o.project, "project", "", "project path or ID, with --runner-type project")
-	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster holding the runner tokens (default: helm's --kubeconfig, else KUBECONFIG)")
-	f.StringVar(&o.kubeContext, "kube-context", "", "kube context of that cluster (default: helm's --kube-context, else HELM_KUBECONTEXT, else the current one)")
-	f.StringVarP(&o.namespace, "namespace", "n", "", "namespace of objects the manifests leave without one (default: helm's -n, else HELM_NAMESPACE, else the context's)")
+	o.gitlabFlags.bind(f)
+	o.scopeFlags.bind(f)
+	o.clusterFlags.bind(f, "namespace of objects the manifests leave without one (default: helm's -n, else HELM_NAMESPACE, else the context's)")
 	f.BoolVar(&o.noCluster, "no-cluster", false, "use no Kubernetes cluster (keep tokens with --state-file), even where a kubeconfig or a service account is found")
 	f.StringVar(&o.release, "release", "", "Helm release name (default: helm's command line, else the chart's labels)")
 	f.StringVar(&o.stateFile, "state-file", "", "file keeping runner tokens where no cluster holds them (written 0600, locked while used)")
@@ -216,26 +199,16 @@ func (o *postRenderOptions) tokenSource(warn, note func(string)) (tokensource.So
 
 // provisioner builds the GitLab provisioner with its stores, or nil when no access token is given.
 func (o *postRenderOptions) provisioner(warn, note func(string)) (*gitlab.Provisioner, error) {
-	pat := token.New(os.Getenv(envGitLabToken))
-	if o.gitlabTokenFile != "" {
-		if !pat.IsZero() {
-			return nil, fmt.Errorf("both %s and --gitlab-token-file are set; give the access token one way", envGitLabToken)
-		}
-		t, err := tokensource.ReadTokenFile(o.gitlabTokenFile)
-		if err != nil {
-			return nil, err
-		}
-		pat = t
-	}
-	if pat.IsZero() {
-		return nil, nil
+	pat, err := o.accessToken()
+	if err != nil || pat.IsZero() {
+		return nil, err
 	}
 	call, fromHelm := helmcall.Parent()
 	mayReset, refusal := o.mayReset(call, fromHelm)
 	cfg := gitlab.Config{
-		Destination:  gitlab.Destination{URL: o.gitlabURL, AllowedHosts: o.allowedHosts, AllowHTTP: o.allowHTTP},
-		Client:       gitlab.ClientConfig{Token: pat, CAFile: o.caFile, Insecure: o.insecure},
-		Scope:        gitlab.ScopeConfig{RunnerType: o.runnerType, Group: o.group, Project: o.project},
+		Destination:  o.destination(),
+		Client:       o.clientConfig(pat),
+		Scope:        o.scopeConfig(),
 		Release:      firstSet(o.release, call.Release),
 		Namespace:    firstSet(o.namespace, call.Kube.Namespace, os.Getenv("HELM_NAMESPACE")),
 		DryRun:       o.dryRun,
@@ -290,15 +263,14 @@ func (o *postRenderOptions) cluster(call helmcall.Call, fromHelm bool, namespace
 	if o.noCluster {
 		return nil, nil
 	}
-	layers := []kube.Layer{{Name: "runner-migrate's flags", Settings: kube.Settings{Kubeconfig: o.kubeconfig, Context: o.kubeContext, Namespace: o.namespace}}}
+	var helmLayers []kube.Layer
 	if fromHelm {
 		k := call.Kube
-		layers = append(layers, kube.Layer{Name: "the command line of " + call.Source, Settings: kube.Settings{Kubeconfig: k.Kubeconfig, Context: k.Context,
+		helmLayers = append(helmLayers, kube.Layer{Name: "the command line of " + call.Source, Settings: kube.Settings{Kubeconfig: k.Kubeconfig, Context: k.Context,
 			Namespace: k.Namespace, APIServer: k.APIServer, Token: k.Token, AsUser: k.AsUser, AsGroups: k.AsGroups, CAFile: k.CAFile,
 			Insecure: k.Insecure, TLSServerName: k.TLSServerName}})
 	}
-	layers = append(layers, helmEnvLayer())
-	target, err := kube.Resolve(layers...)
+	target, err := kube.Resolve(o.layers(helmLayers...)...)
 	if errors.Is(err, kube.ErrNoCluster) {
 		return nil, nil
 	}

@@ -82,7 +82,7 @@ func (d settings) createOptions() *gl.CreateUserRunnerOptions {
 // A maximum timeout the values no longer set is cleared (sent as null). locked means something only
 // for project runners (GitLab keeps it off elsewhere), so it is compared there only. verb and detail
 // describe the action when nothing needs changing.
-func (p *Provisioner) reconcile(ctx context.Context, r *run, d *runnerDetails, verb, detail string) error {
+func (p *Provisioner) reconcile(ctx context.Context, r *run, d *RunnerDetails, verb, detail string) error {
 	want := r.desired
 	fields := map[string]any{}
 	var changes []string

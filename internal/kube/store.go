@@ -71,9 +71,9 @@ func (s *Store) Place(ctx context.Context) (string, error) {
 			if ns == "" {
 				continue
 			}
-			n, err := s.Client.getNamespace(ctx, ns)
-			if err == nil && n.UID != "" {
-				s.place = "k8s-" + shortUID(string(n.UID))
+			place, err := s.Client.NamespacePlace(ctx, ns)
+			if err == nil {
+				s.place = place
 				return
 			}
 			errs = append(errs, err)
@@ -177,7 +177,13 @@ func (s *Store) record(secret *corev1.Secret, what string) (gitlab.Record, bool)
 
 // Save implements gitlab.Store: the token Secret of the spec, created or brought up to date (no
 // write when it already says the same). A token Secret of the runner's former spec goes.
-func (s *Store) Save(ctx context.Context, req tokensource.Request, release gitlab.Release, rec gitlab.Record) error {
+func (s *Store) Save(ctx context.Context, _ tokensource.Request, release gitlab.Release, rec gitlab.Record) error {
+	return s.Keep(ctx, release, rec)
+}
+
+// Keep writes the token Secret of a release's runner, as Save does for a post-render (rotate keeps
+// a reset token the same way, so later post-renders read it).
+func (s *Store) Keep(ctx context.Context, release gitlab.Release, rec gitlab.Record) error {
 	want := tokenSecret(release, rec)
 	have, err := s.get(ctx, want.Namespace, want.Name)
 	if err != nil {
