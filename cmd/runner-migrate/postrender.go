@@ -17,6 +17,7 @@ import (
 	"github.com/runner-migrate/runner-migrate/internal/helmcall"
 	"github.com/runner-migrate/runner-migrate/internal/kube"
 	"github.com/runner-migrate/runner-migrate/internal/postrender"
+	"github.com/runner-migrate/runner-migrate/internal/runreport"
 	"github.com/runner-migrate/runner-migrate/internal/statefile"
 	"github.com/runner-migrate/runner-migrate/internal/token"
 	"github.com/runner-migrate/runner-migrate/internal/tokensource"
@@ -46,6 +47,7 @@ type postRenderOptions struct {
 	dryRun        bool
 	timeout       time.Duration
 	leaseDuration time.Duration
+	report        string
 }
 
 func newPostRenderCmd() *cobra.Command {
@@ -95,6 +97,7 @@ way to configure "helm --post-renderer runner-migrate" without --post-renderer-a
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the plan on stderr, call only read endpoints, render placeholder tokens")
 	f.DurationVar(&o.timeout, "timeout", o.timeout, "deadline for all GitLab and Kubernetes calls")
 	f.DurationVar(&o.leaseDuration, "lease-duration", o.leaseDuration, "how long a run's Lease blocks others after the run dies")
+	f.StringVar(&o.report, "report", "", "write a JSON report of the run (actions, warnings, errors) to this file (default under the Helm 4 plugin: "+runreport.DefaultPath()+")")
 	bindEnv(cmd)
 	return cmd
 }
@@ -111,7 +114,7 @@ func (o *postRenderOptions) validate() error {
 	return nil
 }
 
-func (o *postRenderOptions) run(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) error {
+func (o *postRenderOptions) run(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer) (err error) {
 	if err := o.validate(); err != nil {
 		return err
 	}
@@ -120,10 +123,27 @@ func (o *postRenderOptions) run(ctx context.Context, stdin io.Reader, stdout, st
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	warn := func(msg string) { fmt.Fprintln(stderr, "runner-migrate: warning: "+msg) }
+	call, fromHelm := helmcall.Parent()
+	report := runreport.New(version, "post-render")
+	report.DryRun = o.dryRun
+	if fromHelm {
+		report.Helm = call.Describe() + ", " + call.Source
+	}
+	if path := o.reportPath(); path != "" {
+		defer func() {
+			report.Fail(err)
+			if werr := report.Write(path); werr != nil {
+				fmt.Fprintln(stderr, "runner-migrate: warning: "+werr.Error())
+			}
+		}()
+	}
+	warn := func(msg string) {
+		report.Warnings = append(report.Warnings, msg)
+		fmt.Fprintln(stderr, "runner-migrate: warning: "+msg)
+	}
 	note := func(msg string) { fmt.Fprintln(stderr, "runner-migrate: "+msg) }
 
-	source, provisioner, err := o.tokenSource(warn, note)
+	source, provisioner, err := o.tokenSource(call, fromHelm, warn, note)
 	if err != nil {
 		return err
 	}
@@ -135,15 +155,48 @@ func (o *postRenderOptions) run(ctx context.Context, stdin io.Reader, stdout, st
 		return fmt.Errorf("reading the manifests from stdin: %w", err)
 	}
 	out, err := postrender.Run(ctx, in, postrender.Options{Source: source, AllowLegacy: o.allowLegacy, Warn: warn,
-		BundledRunner: rewrite.BundledMode(o.bundledRunner), Release: o.release, Namespace: o.namespace})
+		BundledRunner: rewrite.BundledMode(o.bundledRunner), Release: o.releaseName(call), Namespace: o.runNamespace(call)})
 	if provisioner != nil {
 		reportActions(stderr, provisioner.Actions(), o.dryRun)
+		report.AddActions(provisioner.Actions())
 	}
 	if err != nil {
 		return err
 	}
+	if underHelm4Plugin() && len(report.Actions)+len(report.Warnings) > 0 {
+		// Helm 4 shows nothing of a post-renderer plugin's stderr: the first document it prints says
+		// where the plan and the warnings are.
+		out = postrender.NoteFirstPrinted(out, fmt.Sprintf("runner-migrate: %d action(s), %d warning(s): helm runner-migrate report (%s)",
+			len(report.Actions), len(report.Warnings), o.reportPath()))
+	}
 	_, err = stdout.Write(out)
 	return err
+}
+
+// reportPath is where the run's report goes: --report, else, under the Helm 4 post-renderer plugin
+// (whose stderr Helm 4 drops), Helm's cache directory; else nowhere.
+func (o *postRenderOptions) reportPath() string {
+	if o.report != "" {
+		return o.report
+	}
+	if underHelm4Plugin() {
+		return runreport.DefaultPath()
+	}
+	return ""
+}
+
+// underHelm4Plugin reports whether Helm 4 runs this process as the postrenderer/v1 plugin.
+func underHelm4Plugin() bool { return os.Getenv("HELM_PLUGIN_NAME") == "runner-migrate-postrender" }
+
+// releaseName is the Helm release: --release, else the one Helm's command line names.
+func (o *postRenderOptions) releaseName(call helmcall.Call) string {
+	return firstSet(o.release, call.Release)
+}
+
+// runNamespace is the namespace of objects the manifests leave without one: -n, else Helm's -n, else
+// HELM_NAMESPACE (the kube context's, when a cluster is used, comes after these).
+func (o *postRenderOptions) runNamespace(call helmcall.Call) string {
+	return firstSet(o.namespace, call.Kube.Namespace, os.Getenv("HELM_NAMESPACE"))
 }
 
 func reportActions(w io.Writer, actions []gitlab.Action, dryRun bool) {
@@ -157,7 +210,7 @@ func reportActions(w io.Writer, actions []gitlab.Action, dryRun bool) {
 
 // tokenSource chains the user's tokens (first) and the GitLab provisioner (when an access token is
 // given). It returns the provisioner too, for its report.
-func (o *postRenderOptions) tokenSource(warn, note func(string)) (tokensource.Source, *gitlab.Provisioner, error) {
+func (o *postRenderOptions) tokenSource(call helmcall.Call, fromHelm bool, warn, note func(string)) (tokensource.Source, *gitlab.Provisioner, error) {
 	var chain tokensource.Chain
 	if o.authTokenMap != "" {
 		m, err := tokensource.LoadMap(o.authTokenMap)
@@ -184,7 +237,7 @@ func (o *postRenderOptions) tokenSource(warn, note func(string)) (tokensource.So
 		}
 		chain = append(chain, s)
 	}
-	provisioner, err := o.provisioner(warn, note)
+	provisioner, err := o.provisioner(call, fromHelm, warn, note)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -198,19 +251,18 @@ func (o *postRenderOptions) tokenSource(warn, note func(string)) (tokensource.So
 }
 
 // provisioner builds the GitLab provisioner with its stores, or nil when no access token is given.
-func (o *postRenderOptions) provisioner(warn, note func(string)) (*gitlab.Provisioner, error) {
+func (o *postRenderOptions) provisioner(call helmcall.Call, fromHelm bool, warn, note func(string)) (*gitlab.Provisioner, error) {
 	pat, err := o.accessToken()
 	if err != nil || pat.IsZero() {
 		return nil, err
 	}
-	call, fromHelm := helmcall.Parent()
 	mayReset, refusal := o.mayReset(call, fromHelm)
 	cfg := gitlab.Config{
 		Destination:  o.destination(),
 		Client:       o.clientConfig(pat),
 		Scope:        o.scopeConfig(),
-		Release:      firstSet(o.release, call.Release),
-		Namespace:    firstSet(o.namespace, call.Kube.Namespace, os.Getenv("HELM_NAMESPACE")),
+		Release:      o.releaseName(call),
+		Namespace:    o.runNamespace(call),
 		DryRun:       o.dryRun,
 		MayReset:     mayReset,
 		ResetRefusal: refusal,
