@@ -28,18 +28,6 @@ func (o *Object) KeyPosition(path ...string) (line, column int, ok bool) {
 	return o.Line(key), key.Column, true
 }
 
-func keyValue(m *yaml.Node, key string) (k, v *yaml.Node) {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil, nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i], m.Content[i+1]
-		}
-	}
-	return nil, nil
-}
-
 // ContainerPosition is where the runner container's entry starts.
 func (s *Site) ContainerPosition() (line, column int) {
 	return s.Workload.Line(s.container), s.container.Column

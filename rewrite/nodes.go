@@ -1,45 +1,19 @@
 package rewrite
 
-import "go.yaml.in/yaml/v3"
+import (
+	"go.yaml.in/yaml/v3"
+
+	"github.com/runner-migrate/runner-migrate/internal/yamlnode"
+)
 
 // Small helpers over yaml.Node. They tolerate nil so lookups chain without checks.
 
-// field returns the value of key in a mapping, or nil.
-func field(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
-// lookup follows a path of mapping keys.
-func lookup(n *yaml.Node, keys ...string) *yaml.Node {
-	for _, k := range keys {
-		n = field(n, k)
-	}
-	return n
-}
-
-// scalar returns a scalar's value, or "" for anything else.
-func scalar(n *yaml.Node) string {
-	if n == nil || n.Kind != yaml.ScalarNode {
-		return ""
-	}
-	return n.Value
-}
-
-// items returns a sequence's elements, or nil.
-func items(n *yaml.Node) []*yaml.Node {
-	if n == nil || n.Kind != yaml.SequenceNode {
-		return nil
-	}
-	return n.Content
-}
+// The readers are yamlnode's, under the short names this package uses everywhere.
+func field(n *yaml.Node, key string) *yaml.Node           { return yamlnode.Field(n, key) }
+func keyValue(n *yaml.Node, key string) (k, v *yaml.Node) { return yamlnode.KeyValue(n, key) }
+func lookup(n *yaml.Node, keys ...string) *yaml.Node      { return yamlnode.Lookup(n, keys...) }
+func scalar(n *yaml.Node) string                          { return yamlnode.Scalar(n) }
+func items(n *yaml.Node) []*yaml.Node                     { return yamlnode.Items(n) }
 
 // mappings keeps the mapping nodes of a list.
 func mappings(ns []*yaml.Node) []*yaml.Node {

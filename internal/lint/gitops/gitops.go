@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/runner-migrate/runner-migrate/internal/lint/values"
+	"github.com/runner-migrate/runner-migrate/internal/yamlnode"
 )
 
 // Release is one Helm release a manifest declares.
@@ -328,40 +329,8 @@ func setField(m, key, value *yaml.Node) {
 	m.Content = append(m.Content, key, value)
 }
 
-func keyValue(m *yaml.Node, key string) (k, v *yaml.Node) {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil, nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i], m.Content[i+1]
-		}
-	}
-	return nil, nil
-}
-
-func field(m *yaml.Node, key string) *yaml.Node {
-	_, v := keyValue(m, key)
-	return v
-}
-
-func lookup(n *yaml.Node, keys ...string) *yaml.Node {
-	for _, k := range keys {
-		n = field(n, k)
-	}
-	return n
-}
-
-func scalar(n *yaml.Node) string {
-	if n == nil || n.Kind != yaml.ScalarNode {
-		return ""
-	}
-	return n.Value
-}
-
-func items(n *yaml.Node) []*yaml.Node {
-	if n == nil || n.Kind != yaml.SequenceNode {
-		return nil
-	}
-	return n.Content
-}
+func keyValue(m *yaml.Node, key string) (k, v *yaml.Node) { return yamlnode.KeyValue(m, key) }
+func field(m *yaml.Node, key string) *yaml.Node           { return yamlnode.Field(m, key) }
+func lookup(n *yaml.Node, keys ...string) *yaml.Node      { return yamlnode.Lookup(n, keys...) }
+func scalar(n *yaml.Node) string                          { return yamlnode.Scalar(n) }
+func items(n *yaml.Node) []*yaml.Node                     { return yamlnode.Items(n) }
