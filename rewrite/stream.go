@@ -118,24 +118,30 @@ func checkText(data []byte) error {
 // YAML forbids such a line inside a document, so this cut is exact. Each document keeps its own
 // separator line, so concatenating the documents gives data back byte for byte.
 func split(data []byte) []*Document {
-	docs := make([]*Document, 0, bytes.Count(data, []byte("\n---"))+1)
-	start, startLine, line := 0, 1, 1
-	for pos := 0; pos < len(data); line++ {
+	sep := []byte("\n---")
+	docs := make([]*Document, 0, bytes.Count(data, sep)+1)
+	start, startLine := 0, 1
+	counted, line := 0, 1 // line is the line number at offset counted
+	for from := 0; ; {
+		i := bytes.Index(data[from:], sep)
+		if i < 0 {
+			break
+		}
+		pos := from + i + 1 // where the line that may be a separator starts
+		from = pos
 		end := bytes.IndexByte(data[pos:], '\n')
 		if end < 0 {
 			end = len(data)
 		} else {
 			end += pos
 		}
-		text := data[pos:end]
-		if pos == 0 {
-			text = bytes.TrimPrefix(text, bom)
+		if !isSeparator(data[pos:end]) {
+			continue
 		}
-		if pos > start && isSeparator(text) {
-			docs = append(docs, &Document{raw: data[start:pos:pos], line: startLine})
-			start, startLine = pos, line
-		}
-		pos = end + 1
+		line += bytes.Count(data[counted:pos], []byte("\n"))
+		counted = pos
+		docs = append(docs, &Document{raw: data[start:pos:pos], line: startLine})
+		start, startLine = pos, line
 	}
 	if start < len(data) || len(docs) == 0 {
 		docs = append(docs, &Document{raw: data[start:], line: startLine})

@@ -123,7 +123,10 @@ func BenchmarkStartupPostRender(b *testing.B) {
 
 // BenchmarkStartupHelmTemplate: helm template of a release shaped like the GitLab chart's (the umbrella
 // fixture plus templates calibrated on the real chart 8.3.0 rendered here: about 190 KB, 80 documents
-// and 0.7 s of Helm's CPU) with --post-renderer runner-migrate against --post-renderer cat.
+// and 0.7 s of Helm's CPU), with --post-renderer runner-migrate against --post-renderer cat. Helm's own
+// run-to-run spread is a few percent, more than the difference sought, so the difference is measured
+// where it arises: runner-migrate and cat as processes on the stream Helm hands them (paired, fastest
+// of each), over the time of helm template with cat.
 func BenchmarkStartupHelmTemplate(b *testing.B) {
 	chart := sizedUmbrella(b)
 	helm := testenv.NewHelm(b, 3)
@@ -133,27 +136,33 @@ func BenchmarkStartupHelmTemplate(b *testing.B) {
 		b.Fatal(err)
 	}
 	env := append(append([]string{}, helm.Env...), "RUNNER_MIGRATE_AUTH_TOKEN="+authToken)
-	args := func(renderer string) []string {
-		return []string{"template", "gl", chart, "-n", "gitlab", "--post-renderer", renderer}
+	render := helm.Run(nil, "template", "gl", chart, "-n", "gitlab")
+	if render.Err != nil {
+		b.Fatalf("helm template: %v\n%s", render.Err, render.Stderr)
 	}
-	processCost(b, env, nil, helm.Bin, args(bin)...)
-	const pairs = 15
-	var withCat, withUs []time.Duration
+	withCatArgs := []string{"template", "gl", chart, "-n", "gitlab", "--post-renderer", cat}
+	processCost(b, env, nil, helm.Bin, withCatArgs...)
+	processCost(b, env, render.Stdout, bin, "post-render")
+	const helmRuns, pairs = 7, 61
+	var withCat, cats, ours []time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		for r := 0; r < helmRuns; r++ {
+			withCat = append(withCat, processCost(b, env, nil, helm.Bin, withCatArgs...))
+		}
 		for p := 0; p < pairs; p++ {
-			c := processCost(b, env, nil, helm.Bin, args(cat)...)
-			r := processCost(b, env, nil, helm.Bin, args(bin)...)
-			withCat, withUs = append(withCat, c), append(withUs, r)
+			cats = append(cats, processCost(b, env, render.Stdout, cat))
+			ours = append(ours, processCost(b, env, render.Stdout, bin, "post-render"))
 		}
 	}
 	b.StopTimer()
-	slower := float64(fastest(withUs)-fastest(withCat)) / float64(fastest(withCat))
+	slower := float64(fastest(ours)-fastest(cats)) / float64(fastest(withCat))
 	b.ReportMetric(float64(fastest(withCat))/float64(time.Millisecond), "ms-with-cat")
+	b.ReportMetric(float64(fastest(ours)-fastest(cats))/float64(time.Millisecond), "ms-over-cat")
 	b.ReportMetric(slower*100, "%-slower")
-	b.ReportMetric(float64(median(withUs)-median(withCat))/float64(median(withCat))*100, "%-slower-median")
 	if slower > maxHelmSlower {
-		b.Fatalf("helm template with runner-migrate is %.1f%% slower than with cat (fastest of %d runs each), target %.0f%%", slower*100, pairs, maxHelmSlower*100)
+		b.Fatalf("helm template with runner-migrate is %.1f%% slower than with cat (post-render over cat, fastest of %d runs, over helm template with cat, fastest of %d), target %.0f%%",
+			slower*100, pairs, helmRuns, maxHelmSlower*100)
 	}
 }
 
