@@ -25,6 +25,7 @@ func (d *Document) splice() ([]byte, bool) {
 		return nil, false
 	}
 	sp := newSplicer(body, d.crlf())
+	sp.ownComments = d.ownComments
 	if !sp.node(orig.Content[0], d.root.Content[0]) {
 		return nil, false
 	}
@@ -52,6 +53,9 @@ type splicer struct {
 	eol   string
 	seq   yaml.SequenceIndentStyle
 	edits []edit
+	// ownComments: a removed entry takes the comment lines directly above it (no blank line between,
+	// same indentation) along.
+	ownComments bool
 }
 
 func newSplicer(body []byte, crlf bool) *splicer {
@@ -336,7 +340,15 @@ func (sp *splicer) removeEntry(k, v *yaml.Node) bool {
 	if !sp.startsLine(k) {
 		return false
 	}
-	sp.edits = append(sp.edits, edit{start: sp.lines[k.Line-1], end: sp.lineEnd(sp.entryExtent(k, v) - 1)})
+	first := k.Line - 1
+	for sp.ownComments && first > 0 {
+		above := sp.line(first - 1)
+		if t := strings.TrimLeft(above, " "); !strings.HasPrefix(t, "#") || indentOf(above) != k.Column-1 {
+			break
+		}
+		first--
+	}
+	sp.edits = append(sp.edits, edit{start: sp.lines[first], end: sp.lineEnd(sp.entryExtent(k, v) - 1)})
 	return true
 }
 

@@ -39,6 +39,8 @@ type Document struct {
 	root      *yaml.Node // parsed body (a DocumentNode); nil when the document was not parsed
 	changed   bool       // root was edited: the document is written by splicing the edits into raw
 	generated bool       // added by runner-migrate, not read: encoded as a whole
+	// ownComments: comment lines directly above a removed entry are its own and go with it (values files).
+	ownComments bool
 }
 
 // Line is the 1-based line in the stream where the document starts.
