@@ -1,0 +1,112 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/runner-migrate/runner-migrate/internal/gitlab"
+	"github.com/runner-migrate/runner-migrate/rewrite"
+)
+
+// RunnerSecret is the live Secret `runner-migrate migrate` keeps for a runner whose values it moved
+// off registration for good: the values point the chart at it (runners.secret, or the GitLab chart's
+// global.runner.registrationToken.secret), it lives outside the release (Helm neither owns nor
+// deletes it), and it holds both keys the chart projects: runner-token, the authentication token,
+// and runner-registration-token, empty. It is annotated like the Secrets the post-renderer renders,
+// so every later run (post-render, migrate, lint of deployed releases) finds the runner through it,
+// and marks the runner's settings as GitLab's (the values no longer carry them).
+func RunnerSecret(release gitlab.Release, name string, rec gitlab.Record) *corev1.Secret {
+	ann := map[string]string{
+		rewrite.AnnotationRunnerID:    strconv.FormatInt(rec.RunnerID, 10),
+		rewrite.AnnotationFingerprint: rec.Fingerprint,
+		rewrite.AnnotationTokenDigest: rec.Token.Digest("annotation"),
+		AnnotationGitLabURL:           rec.GitLabURL,
+		AnnotationRelease:             release.String(),
+		AnnotationSettingsOwner:       gitlab.SettingsOwnedByGitLab,
+	}
+	if rec.ExpiresAt != nil {
+		ann[rewrite.AnnotationTokenExpiresAt] = rec.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return &corev1.Secret{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: release.Namespace,
+			Labels:      map[string]string{LabelManagedBy: ManagedBy, LabelRelease: release.Name},
+			Annotations: ann},
+		Type: corev1.SecretTypeOpaque,
+		Data: map[string][]byte{rewrite.KeyRunnerToken: []byte(rec.Token.Reveal()), rewrite.KeyRegistrationToken: {}},
+	}
+}
+
+// Write results.
+const (
+	Created   = "created"
+	Updated   = "updated"
+	Unchanged = "unchanged"
+)
+
+// WriteSecret creates want, or brings the Secret of its name up to date (its keys and runner-migrate's
+// annotations and labels; others' stay). It says which. With dryRun it only reads, and says what it
+// would do.
+func (s *Store) WriteSecret(ctx context.Context, want *corev1.Secret, dryRun bool) (string, error) {
+	have, err := s.get(ctx, want.Namespace, want.Name)
+	if err != nil {
+		return "", err
+	}
+	verb := Created
+	if have != nil {
+		if sameData(have, want) && sameTokenSecret(have, want) {
+			return Unchanged, nil
+		}
+		verb = Updated
+		merged := have.DeepCopy()
+		merged.Data = want.Data
+		merged.Type = want.Type
+		if merged.Annotations == nil {
+			merged.Annotations = map[string]string{}
+		}
+		if merged.Labels == nil {
+			merged.Labels = map[string]string{}
+		}
+		for k, v := range want.Annotations {
+			merged.Annotations[k] = v
+		}
+		for k, v := range want.Labels {
+			merged.Labels[k] = v
+		}
+		want = merged
+	}
+	if dryRun {
+		return verb, nil
+	}
+	if verb == Created {
+		err = s.Client.createSecret(ctx, want)
+	} else {
+		err = s.Client.updateSecret(ctx, want)
+	}
+	if err != nil {
+		return "", fmt.Errorf("writing the Secret %s/%s: %w. Fix: let the user create and update Secrets in %s", want.Namespace, want.Name, err, want.Namespace)
+	}
+	return verb, nil
+}
+
+// Secret reads a Secret; a missing one is nil without error.
+func (s *Store) Secret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+	return s.get(ctx, namespace, name)
+}
+
+func sameData(a, b *corev1.Secret) bool {
+	if len(a.Data) != len(b.Data) || a.Type != b.Type {
+		return false
+	}
+	for k, v := range b.Data {
+		if w, ok := a.Data[k]; !ok || string(w) != string(v) {
+			return false
+		}
+	}
+	return true
+}
