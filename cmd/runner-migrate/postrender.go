@@ -208,19 +208,9 @@ func (o *postRenderOptions) tokenSource(warn, note func(string)) (tokensource.So
 
 // provisioner builds the GitLab provisioner with its stores, or nil when no access token is given.
 func (o *postRenderOptions) provisioner(warn, note func(string)) (*gitlab.Provisioner, error) {
-	pat := token.New(os.Getenv(envGitLabToken))
-	if o.gitlabTokenFile != "" {
-		if !pat.IsZero() {
-			return nil, fmt.Errorf("both %s and --gitlab-token-file are set; give the access token one way", envGitLabToken)
-		}
-		t, err := tokensource.ReadTokenFile(o.gitlabTokenFile)
-		if err != nil {
-			return nil, err
-		}
-		pat = t
-	}
-	if pat.IsZero() {
-		return nil, nil
+	pat, err := accessToken(o.gitlabTokenFile)
+	if err != nil || pat.IsZero() {
+		return nil, err
 	}
 	call, fromHelm := helmcall.Parent()
 	mayReset, refusal := o.mayReset(call, fromHelm)
@@ -288,7 +278,7 @@ func (o *postRenderOptions) cluster(call helmcall.Call, fromHelm bool, namespace
 			Namespace: k.Namespace, APIServer: k.APIServer, Token: k.Token, AsUser: k.AsUser, AsGroups: k.AsGroups, CAFile: k.CAFile,
 			Insecure: k.Insecure, TLSServerName: k.TLSServerName}})
 	}
-	layers = append(layers, kube.Layer{Name: "HELM_KUBECONTEXT/HELM_NAMESPACE", Settings: kube.Settings{Context: os.Getenv("HELM_KUBECONTEXT"), Namespace: os.Getenv("HELM_NAMESPACE")}})
+	layers = append(layers, helmEnvSettings())
 	target, err := kube.Resolve(layers...)
 	if errors.Is(err, kube.ErrNoCluster) {
 		return nil, nil
