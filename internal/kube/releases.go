@@ -7,17 +7,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-)
 
-// HelmRecord is one object of Helm's release storage (the Secret and ConfigMap drivers): one
-// revision of one release, its payload still encoded as Helm wrote it.
-type HelmRecord struct {
-	Driver    string // "Secret" or "ConfigMap"
-	Namespace string
-	Name      string // sh.helm.release.v1.<release>.v<revision>
-	Labels    map[string]string
-	Payload   []byte // the `release` key: base64 of the gzipped JSON release
-}
+	"github.com/runner-migrate/runner-migrate/internal/releases"
+)
 
 // HelmStorageType is the type of the Secrets Helm 3 and 4 keep releases in.
 const HelmStorageType = "helm.sh/release.v1"
@@ -26,7 +18,7 @@ const HelmStorageType = "helm.sh/release.v1"
 // drivers label them (owner=helm), narrowed by selector (status=deployed,name=ci). Secrets are
 // Helm's default driver: not being allowed to list them is an error that names the permission. The
 // ConfigMap driver is rare: not being allowed to list ConfigMaps skips it.
-func (c *Client) HelmRecords(ctx context.Context, namespace, selector string) ([]HelmRecord, error) {
+func (c *Client) HelmRecords(ctx context.Context, namespace, selector string) ([]releases.Record, error) {
 	sel := "owner=helm"
 	if selector != "" {
 		sel += "," + selector
@@ -44,10 +36,10 @@ func (c *Client) HelmRecords(ctx context.Context, namespace, selector string) ([
 		}
 		return nil, fmt.Errorf("listing Helm's releases in %s: %w", where, err)
 	}
-	var out []HelmRecord
+	var out []releases.Record
 	for _, s := range secrets.Items {
 		if s.Type == HelmStorageType {
-			out = append(out, HelmRecord{Driver: "Secret", Namespace: s.Namespace, Name: s.Name, Labels: s.Labels, Payload: s.Data["release"]})
+			out = append(out, releases.Record{Driver: "Secret", Namespace: s.Namespace, Name: s.Name, Labels: s.Labels, Payload: s.Data["release"]})
 		}
 	}
 	var maps corev1.ConfigMapList
@@ -58,7 +50,7 @@ func (c *Client) HelmRecords(ctx context.Context, namespace, selector string) ([
 		return nil, fmt.Errorf("listing Helm's releases (ConfigMaps labelled owner=helm) in %s: %w", where, err)
 	}
 	for _, m := range maps.Items {
-		out = append(out, HelmRecord{Driver: "ConfigMap", Namespace: m.Namespace, Name: m.Name, Labels: m.Labels, Payload: []byte(m.Data["release"])})
+		out = append(out, releases.Record{Driver: "ConfigMap", Namespace: m.Namespace, Name: m.Name, Labels: m.Labels, Payload: []byte(m.Data["release"])})
 	}
 	return out, nil
 }
