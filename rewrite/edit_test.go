@@ -36,6 +36,17 @@ func TestReadYAMLEdits(t *testing.T) {
 			want: "common: &common\n    app: x\npodLabels: *common\nrunners:\n    config: |\n        [[runners]]\n    secret: s\n",
 		},
 		{
+			name: "blank lines a removal leaves doubled go, original ones stay",
+			in:   "a: 1\n\nb: 2\n\nc: 3\nm:\n\n  x: 1\n  y: 2\nn:\n  p: 1\n\n  q: 2\nz: 0\n\nlast: 1\n",
+			edit: func(root *yaml.Node) {
+				removeField(root, "b")
+				removeField(field(root, "m"), "x")
+				removeField(field(root, "n"), "p")
+				removeField(root, "last")
+			},
+			want: "a: 1\n\nc: 3\nm:\n\n  y: 2\nn:\n  q: 2\nz: 0\n",
+		},
+		{
 			name: "comment of a deeper entry above is not taken",
 			in:   "runners:\n  config: |\n    x\n  # about tags\n  tags: a\ngitlabUrl: u\n",
 			edit: func(root *yaml.Node) { removeField(field(root, "runners"), "tags") },

@@ -47,7 +47,7 @@ As a Helm 3 post-renderer:  helm upgrade --install RELEASE CHART --post-renderer
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newPostRenderCmd(), newLintCmd(), newPlanCmd())
+	root.AddCommand(newPostRenderCmd(), newLintCmd(), newPlanCmd(), newMigrateCmd())
 	// Cobra asks a command's parents for this, so every command's flag mistakes exit 2.
 	root.SetFlagErrorFunc(usageError)
 	return root

@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,4 +92,18 @@ func (r *run) chartFile(path string) *values.Values {
 		return nil
 	}
 	return v
+}
+
+// ReadChart says which chart a chart directory holds and its gitlab-runner dependencies, from its
+// Chart.yaml (and requirements.yaml).
+func ReadChart(dir string) (rules.Chart, []rules.Subchart, error) {
+	r := &run{charts: map[string]*chart{}}
+	c := r.chart(dir)
+	if c == nil {
+		if len(r.res.Errors) > 0 {
+			return rules.ChartUnknown, nil, r.res.Errors[0]
+		}
+		return rules.ChartUnknown, nil, fmt.Errorf("%s: no readable Chart.yaml", dir)
+	}
+	return c.kind, c.subcharts, nil
 }

@@ -105,6 +105,32 @@ func LintRelease(r Release, target GitLabVersion) []Finding {
 	return l.findings
 }
 
+// Context is one gitlab-runner chart a release's values configure: the chart itself, a subchart
+// or alias, or the GitLab chart's bundled runner.
+type Context struct {
+	Values *values.Values // its values; nil for the GitLab chart's bundled runner when the values set none
+	// Key is where its values sit in the release's ("" for the chart itself, else the subchart's
+	// name or alias: gitlab-runner, runner-a).
+	Key       string
+	Bundled   bool // the GitLab chart's bundled runner
+	Installed bool // its condition (gitlab-runner.install, an alias's enabled) does not turn it off
+}
+
+// RunnerContexts lists the gitlab-runner charts a release's values configure, found as lint finds
+// them (by the chart, its gitlab-runner dependencies, and the keys only runner values have).
+func RunnerContexts(r Release) []Context {
+	root := r.Values
+	if root == nil {
+		root = values.Empty(r.File)
+	}
+	l := &linter{r: r, root: root, reported: map[string]bool{}}
+	var out []Context
+	for _, c := range l.contexts() {
+		out = append(out, Context{Values: c.values, Key: strings.TrimSuffix(c.prefix, "."), Bundled: c.bundled, Installed: c.installed})
+	}
+	return out
+}
+
 type linter struct {
 	r        Release
 	root     *values.Values
