@@ -187,8 +187,13 @@ func (o *migrateOptions) run(ctx context.Context, files []string, stdout, stderr
 	}
 
 	res, err := migrate.Run(ctx, opts)
+	if o.dryRun {
+		note("dry run: nothing was created or changed; the diff is on stdout. The plan:")
+	}
 	if opts.Provisioner != nil {
-		reportActions(stderr, opts.Provisioner.Actions(), o.dryRun)
+		for _, a := range opts.Provisioner.Actions() {
+			note(a.String())
+		}
 	}
 	if res != nil {
 		for _, line := range res.Report {

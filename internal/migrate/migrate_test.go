@@ -112,6 +112,7 @@ type goldenCase struct {
 	runners int
 	setup   func(w *world)
 	err     string // the run fails, saying this, and changes nothing
+	helm    bool   // a chart is rendered without --chart
 }
 
 func registrationSecret(ns, name string) func(w *world) {
@@ -156,6 +157,14 @@ var goldenCases = []goldenCase{
 		runners: 2,
 	},
 	{
+		// An Application whose chart is a directory of this checkout: rendered, and the migrated
+		// values rendered again to check them.
+		dir: "argocd-local", files: []string{"application.yaml"}, opts: Options{Namespace: "default"}, helm: true,
+		removed: []string{`runnerRegistrationToken: "[REDACTED]"`, `locked: false`, `runUntagged: true`},
+		added:   []string{`secret: build-runner-gitlab-runner-auth-token`},
+		runners: 1,
+	},
+	{
 		dir: "flux", files: []string{"helmrelease.yaml"}, opts: Options{Namespace: "default"},
 		removed: []string{`runnerRegistrationToken: "[REDACTED]"`, `protected: true`, `secret: ignored-while-a-token-is-set`},
 		added:   []string{`secret: ci-runner-gitlab-runner-auth-token`},
@@ -186,7 +195,7 @@ func TestGolden(t *testing.T) {
 				opts.Files = append(opts.Files, filepath.Join(dir, f))
 			}
 			opts.Provisioner, opts.Cluster = w.provisioner(t, false), w.cluster
-			if opts.Chart != "" {
+			if opts.Chart != "" || tc.helm {
 				opts.Helm = testenv.Tool(t, "HELM3")
 			}
 			if tc.setup != nil {
@@ -348,4 +357,76 @@ func TestRefusals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSpecFromValuesMatchesRender: without a chart, the runner spec is read from the values as the
+// chart reads them; it must be the spec the post-renderer derives from the chart's render (the same
+// fingerprint, so both find the same runner), for every chart generation and the GitLab chart.
+func TestSpecFromValuesMatchesRender(t *testing.T) {
+	helm := testenv.Tool(t, "HELM3")
+	charts := []string{"gitlab-runner-0.28.0", "gitlab-runner-0.55.0", "gitlab-runner-0.71.0", "gitlab-runner-0.86.0"}
+	valueFiles := []string{"legacy", "legacy-minimal", "legacy-envvars", "external-secret"}
+	spec := func(t *testing.T, path, chart, release string) (string, bool) {
+		t.Helper()
+		f, err := readFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := valuesRelease([]*file{f}, release, "ci", chart)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sites []*rewrite.Site
+		if chart != "" {
+			if sites, err = r.render(helm, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		m := &migration{opts: Options{Warn: func(s string) { t.Log(s) }, Note: func(string) {}, Cluster: &fakeCluster{secrets: map[string]*corev1.Secret{}}}, res: &Result{}}
+		targets := r.targets()
+		if len(targets) != 1 {
+			t.Fatalf("%d runners in %s", len(targets), path)
+		}
+		tg := targets[0]
+		if err := m.decide(context.Background(), tg, mergedValues(r)); err != nil || tg.act != actMigrate {
+			t.Fatalf("decide: %v, %v", err, tg.act)
+		}
+		if err := m.spec(tg, mergedValues(r), sites, 1); err != nil {
+			t.Fatal(err)
+		}
+		return tg.site.Spec.Fingerprint() + " " + tg.site.Spec.Summary() + " " + tg.site.Spec.Description, tg.rendered
+	}
+	for _, chart := range charts {
+		for _, v := range valueFiles {
+			t.Run(chart+"/"+v, func(t *testing.T) {
+				file := filepath.Join("..", "..", "testdata", "values", v+".yaml")
+				fromValues, _ := spec(t, file, "", "ci")
+				fromRender, rendered := spec(t, file, filepath.Join("..", "..", "testdata", "charts", chart), "ci")
+				if !rendered {
+					t.Fatal("the render showed no runner to migrate")
+				}
+				if chart == "gitlab-runner-0.28.0" && v == "legacy" {
+					// Charts before 0.40 have no runners.maximumTimeout: the values say more than the
+					// chart passes on, which only a render (--chart) can tell.
+					if !strings.Contains(fromValues, "maximum-timeout=3600s") || strings.Contains(fromRender, "maximum-timeout") {
+						t.Errorf("from the values: %s\nfrom the render: %s", fromValues, fromRender)
+					}
+					return
+				}
+				if fromValues != fromRender {
+					t.Errorf("from the values: %s\nfrom the render: %s", fromValues, fromRender)
+				}
+			})
+		}
+	}
+	t.Run("gitlab chart", func(t *testing.T) {
+		dir := t.TempDir()
+		file := filepath.Join(dir, "values.yaml")
+		os.WriteFile(file, []byte("global:\n  hosts:\n    domain: example.org\ngitlab-runner:\n  runners:\n    tags: k8s\n"), 0o600)
+		fromValues, _ := spec(t, file, "", "gl")
+		fromRender, _ := spec(t, file, filepath.Join("..", "..", "testdata", "charts", "gitlab-9.9.1"), "gl")
+		if fromValues != fromRender {
+			t.Errorf("from the values: %s\nfrom the render: %s", fromValues, fromRender)
+		}
+	})
 }

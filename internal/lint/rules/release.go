@@ -267,6 +267,10 @@ func isGitLabChartValues(root *values.Values) bool {
 		(root.Field("gitlab") != nil && root.Field("global") != nil)
 }
 
+// keptSecretSuffix ends the name of the Secret runner-migrate keeps a runner's token in
+// (<deployment>-auth-token, rewrite.AddedSecretName).
+const keptSecretSuffix = "-auth-token"
+
 // sharedSecretName is the GitLab chart's runner Secret, <release>-gitlab-runner-secret, which its
 // shared-secrets job fills with a generated registration token.
 var sharedSecretName = regexp.MustCompile(`-gitlab-runner-secret$`)
@@ -320,6 +324,13 @@ func (l *linter) lint(ctx runnerContext) {
 			fmt.Sprintf("the runner reads its token from Secret %q, named like the GitLab chart's shared runner Secret (<release>-gitlab-runner-secret): "+
 				"the chart's shared-secrets job fills it with a generated registration token (runner-registration-token) and an empty runner-token, "+
 				"so this runner registers with a legacy registration token. %s", secret.String(), legacyWhy(l.target)), "")
+	case secret.String() != "" && runnerToken.String() == "" && registration.String() == "" && strings.HasSuffix(secret.String(), keptSecretSuffix):
+		if sev := unprovenSeverity(l.target); sev != SeverityNone {
+			l.add(UnprovenSecret, SeverityInfo, secret, p+"runners.secret",
+				fmt.Sprintf("the runner reads its token from Secret %q, by its name the one runner-migrate migrate keeps with the runner's authentication token; "+
+					"the values cannot show what it holds (runner-migrate lint --release NAME reads it in the cluster)", secret.String()),
+				"nothing, if runner-migrate migrate made it; otherwise make sure it holds runner-token = glrt-... and runner-registration-token = \"\"")
+		}
 	case secret.String() != "" && runnerToken.String() == "" && registration.String() == "":
 		l.add(UnprovenSecret, unprovenSeverity(l.target), secret, p+"runners.secret",
 			fmt.Sprintf("the runner reads its token from Secret %q, which the values do not show. If it holds a registration token "+
@@ -400,7 +411,15 @@ func (l *linter) bundledRunner(ctx runnerContext, registration, runnerToken *val
 	if runnerToken.String() != "" || registration.String() != "" {
 		return // RM001 / RM006 say what there is to say
 	}
-	if secret := l.get(l.root, "", "global", "runner", "registrationToken", "secret"); secret.String() != "" {
+	if secret := l.get(l.root, "", "global", "runner", "registrationToken", "secret"); strings.HasSuffix(secret.String(), keptSecretSuffix) {
+		if unprovenSeverity(l.target) != SeverityNone {
+			l.add(UnprovenSecret, SeverityInfo, secret, "global.runner.registrationToken.secret",
+				fmt.Sprintf("the bundled runner reads its token from Secret %q, by its name the one runner-migrate migrate keeps with the runner's authentication token; "+
+					"the values cannot show what it holds (runner-migrate lint --release NAME reads it in the cluster)", secret.String()),
+				"nothing, if runner-migrate migrate made it; otherwise make sure it holds runner-token = glrt-... and runner-registration-token = \"\"")
+		}
+		return
+	} else if secret.String() != "" {
 		l.add(UnprovenSecret, unprovenSeverity(l.target), secret, "global.runner.registrationToken.secret",
 			fmt.Sprintf("the bundled runner reads its token from Secret %q; the shared-secrets job fills runner-registration-token there when it is missing, "+
 				"so unless runner-token holds an authentication token, the runner registers with a registration token. %s", secret.String(), legacyWhy(l.target)), "")
