@@ -3,11 +3,8 @@ package kube
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/runner-migrate/runner-migrate/internal/gitlab"
 	"github.com/runner-migrate/runner-migrate/rewrite"
@@ -21,25 +18,11 @@ import (
 // so every later run (post-render, migrate, lint of deployed releases) finds the runner through it,
 // and marks the runner's settings as GitLab's (the values no longer carry them).
 func RunnerSecret(release gitlab.Release, name string, rec gitlab.Record) *corev1.Secret {
-	ann := map[string]string{
-		rewrite.AnnotationRunnerID:    strconv.FormatInt(rec.RunnerID, 10),
-		rewrite.AnnotationFingerprint: rec.Fingerprint,
-		rewrite.AnnotationTokenDigest: rec.Token.Digest("annotation"),
-		AnnotationGitLabURL:           rec.GitLabURL,
-		AnnotationRelease:             release.String(),
-		AnnotationSettingsOwner:       gitlab.SettingsOwnedByGitLab,
-	}
-	if rec.ExpiresAt != nil {
-		ann[rewrite.AnnotationTokenExpiresAt] = rec.ExpiresAt.UTC().Format(time.RFC3339)
-	}
-	return &corev1.Secret{
-		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: release.Namespace,
-			Labels:      map[string]string{LabelManagedBy: ManagedBy, LabelRelease: release.Name},
-			Annotations: ann},
-		Type: corev1.SecretTypeOpaque,
-		Data: map[string][]byte{rewrite.KeyRunnerToken: []byte(rec.Token.Reveal()), rewrite.KeyRegistrationToken: {}},
-	}
+	rec.SettingsOwner = gitlab.SettingsOwnedByGitLab
+	s := tokenSecret(release, rec)
+	s.Name = name
+	s.Data[rewrite.KeyRegistrationToken] = []byte{}
+	return s
 }
 
 // Write results.
