@@ -3,7 +3,7 @@
 # module proxy, since no release binary can be downloaded here. Each binary is cached under TOOLS_DIR and
 # built only when missing. Prints `NAME=PATH` lines that the tests and Makefile read.
 #
-#   hack/tools.sh [helm3|helm4|kube-apiserver|etcd ...]   (default: all)
+#   hack/tools.sh [helm3|helm4|kube-apiserver|etcd|system ...]   (default: all)
 set -euo pipefail
 
 HELM3_VERSION=v3.22.0
@@ -85,6 +85,23 @@ build_etcd() {
   echo "ETCD=$dest"
 }
 
+# system_packages makes sure the programs tests run from the system are there: Ruby (the minting Job's
+# script runs against a stand-in Rails), curl and bash (the Job's shell script), GNU time (the start-up
+# benchmark's resident set). Installed with apt-get when missing and this runs as root (CI); otherwise
+# it says what to install.
+system_packages() {
+  local missing=()
+  for cmd in ruby curl bash; do command -v "$cmd" >/dev/null || missing+=("$cmd"); done
+  [[ -x /usr/bin/time ]] || missing+=(time)
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    log "installing ${missing[*]} with apt-get"
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+  else
+    log "missing ${missing[*]}: install them (apt-get install ${missing[*]})"; exit 1
+  fi
+}
+
 mkdir -p "$TOOLS_DIR"
 # One build at a time: test binaries started together (go test ./...) all ask for the tools, and
 # parallel cold builds of kube-apiserver would only compete for the same CPUs.
@@ -94,13 +111,14 @@ if ! flock -n 9; then
   flock 9
 fi
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(helm3 helm4 etcd kube-apiserver)
+[[ ${#targets[@]} -gt 0 ]] || targets=(system helm3 helm4 etcd kube-apiserver)
 for t in "${targets[@]}"; do
   case $t in
     helm3) build_helm 3 "$HELM3_VERSION" ;;
     helm4) build_helm 4 "$HELM4_VERSION" ;;
     kube-apiserver) build_kube_apiserver ;;
     etcd) build_etcd ;;
-    *) log "unknown tool $t (want helm3, helm4, kube-apiserver or etcd)"; exit 2 ;;
+    system) system_packages ;;
+    *) log "unknown tool $t (want helm3, helm4, kube-apiserver, etcd or system)"; exit 2 ;;
   esac
 done

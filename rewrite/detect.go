@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"sigs.k8s.io/kustomize/kyaml/yaml"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/runner-migrate/runner-migrate/internal/token"
 )
@@ -83,6 +83,8 @@ type Site struct {
 	// registrationSlot: the release's glrt- token sits in runner-registration-token only, so it reaches
 	// register as REGISTRATION_TOKEN.
 	registrationSlot bool
+	// Bundled is set on the GitLab chart's bundled runner (RecogniseBundled).
+	Bundled *Bundled
 
 	// AuthToken is the authentication token the site is migrated to; the patch filters act on sites
 	// that have one. RunnerID and TokenExpiresAt are recorded with it when known; Placeholder marks a

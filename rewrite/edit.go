@@ -3,7 +3,7 @@ package rewrite
 import (
 	"errors"
 
-	"sigs.k8s.io/kustomize/kyaml/yaml"
+	"go.yaml.in/yaml/v3"
 )
 
 // ReadYAML reads YAML text for editing in place: values files, and manifests that carry values

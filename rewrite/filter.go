@@ -36,11 +36,16 @@ func eachMigrating(s *Stream, fn func(*Site) error) error {
 	return each(s, func(site *Site) bool { return !site.AuthToken.IsZero() }, fn)
 }
 
-// eachFixing runs fn for every site whose register settings the patches fix: those migrating, and
-// those that need repair (Site.NeedsRepair).
+// eachFixing runs fn for every site whose register settings the patches fix: those migrating (a
+// token given, or minted in the cluster by a Job: MintTokens), and those that need repair
+// (Site.NeedsRepair).
 func eachFixing(s *Stream, fn func(*Site) error) error {
-	return each(s, func(site *Site) bool { return !site.AuthToken.IsZero() || site.NeedsRepair() }, fn)
+	return each(s, func(site *Site) bool { return site.registers() || site.NeedsRepair() }, fn)
 }
+
+// registers reports whether the site will register with an authentication token runner-migrate
+// provides: one it has, or one a Job mints.
+func (site *Site) registers() bool { return !site.AuthToken.IsZero() || site.Mints() }
 
 func each(s *Stream, pick func(*Site) bool, fn func(*Site) error) error {
 	var errs []error

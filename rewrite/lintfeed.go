@@ -1,6 +1,6 @@
 package rewrite
 
-import "sigs.k8s.io/kustomize/kyaml/yaml"
+import "go.yaml.in/yaml/v3"
 
 // What the linter (internal/lint/rules) needs of detection to point its findings at lines of the
 // stream. Positions are 1-based stream lines and columns.

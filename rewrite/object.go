@@ -3,7 +3,7 @@ package rewrite
 import (
 	"strings"
 
-	"sigs.k8s.io/kustomize/kyaml/yaml"
+	"go.yaml.in/yaml/v3"
 )
 
 // Ref names a Kubernetes object the way a person looks for it: kind, namespace and name.

@@ -1,14 +1,13 @@
 package rewrite
 
 import (
-	"bytes"
 	"encoding/base64"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
-	"sigs.k8s.io/kustomize/kyaml/yaml"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/runner-migrate/runner-migrate/internal/token"
 )
@@ -137,36 +136,40 @@ func (s *Stream) addSecret(site *Site) *Object {
 	if labels := lookup(w.node, "metadata", "labels"); labels != nil {
 		setField(meta, "labels", deepCopy(labels))
 	}
-	if f := lookup(w.node, "metadata", "annotations", helmPostrenderFilename); f != nil {
-		setAnnotation(n, helmPostrenderFilename, f.Value)
-	}
 	setField(n, "type", str("Opaque"))
 	writeTokenKeys(n, site.AuthToken)
 	annotateState(n, site)
 	annotateRunner(n, site)
-
-	header := []byte("---\n")
-	for _, line := range bytes.SplitAfter(w.doc.header, []byte("\n")) {
-		if bytes.HasPrefix(bytes.TrimSpace(line), []byte("# Source:")) {
-			header = append(header, bytes.TrimRight(line, "\r\n")...)
-			header = append(header, '\n')
-		}
-	}
-	doc := &Document{header: header, root: &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{n}},
-		line: w.doc.line, changed: true, generated: true}
-	s.insertAfter(w.doc, doc)
-	obj := newObject(doc, n)
-	s.objects = append(s.objects, obj)
-	return obj
+	return s.addGenerated(w, n)
 }
 
+// deepCopy copies a tree. An alias points at its anchor's copy (anchors come before their aliases
+// in a document), so a copy taken before edits still reads as the original did.
 func deepCopy(n *yaml.Node) *yaml.Node {
-	c := *n
-	c.Content = make([]*yaml.Node, len(n.Content))
-	for i, x := range n.Content {
-		c.Content[i] = deepCopy(x)
+	var anchors map[*yaml.Node]*yaml.Node
+	var cp func(*yaml.Node) *yaml.Node
+	cp = func(n *yaml.Node) *yaml.Node {
+		c := *n
+		if n.Anchor != "" {
+			if anchors == nil {
+				anchors = map[*yaml.Node]*yaml.Node{}
+			}
+			anchors[n] = &c
+		}
+		c.Content = make([]*yaml.Node, len(n.Content))
+		for i, x := range n.Content {
+			c.Content[i] = cp(x)
+		}
+		if n.Alias != nil {
+			if a, ok := anchors[n.Alias]; ok {
+				c.Alias = a
+			} else {
+				c.Alias = cp(n.Alias)
+			}
+		}
+		return &c
 	}
-	return &c
+	return cp(n)
 }
 
 // PatchScripts removes from the chart's scripts what stops a pod registering with an authentication
@@ -179,7 +182,7 @@ type PatchScripts struct{}
 func (PatchScripts) Filter(s *Stream) error {
 	done := map[*Object]bool{}
 	return eachFixing(s, func(site *Site) error {
-		migrating := !site.AuthToken.IsZero()
+		migrating := site.registers()
 		if site.Scripts == nil {
 			if len(site.Refused) == 0 || !migrating {
 				return nil // without the script, only env vars carry refused settings: PatchEnv's part
@@ -268,6 +271,9 @@ type RollPods struct{}
 // Filter implements Filter.
 func (RollPods) Filter(s *Stream) error {
 	return eachFixing(s, func(site *Site) error {
+		if site.Mints() {
+			return nil // the minting Job restarts the workload once the token is there
+		}
 		template := lookup(site.Workload.node, "spec", "template")
 		if field(template, "metadata") == nil {
 			// Put new pod metadata where people expect it, before the pod spec.

@@ -40,7 +40,8 @@ func (s *script) String() string { return strings.Join(s.lines, "") }
 // line ends in a backslash), or -1, -1.
 func (s *script) registerCommand() (int, int) {
 	for i, l := range s.lines {
-		if isComment(l) || !registerCall.MatchString(l) {
+		// The substring test keeps the regexp, which backtracks, off the lines that cannot match.
+		if !strings.Contains(l, "register") || isComment(l) || !registerCall.MatchString(l) {
 			continue
 		}
 		j := i

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"sigs.k8s.io/kustomize/kyaml/yaml"
+	"go.yaml.in/yaml/v3"
 )
 
 // A changed document is written by editing the bytes it was read as, so a diff of the input and the
@@ -19,9 +19,8 @@ import (
 // document again.
 func (d *Document) splice() ([]byte, bool) {
 	body := d.raw[len(d.header):]
-	var orig yaml.Node
-	if err := yaml.NewDecoder(bytes.NewReader(body)).Decode(&orig); err != nil ||
-		len(orig.Content) != 1 || d.root == nil || len(d.root.Content) != 1 {
+	orig := d.orig
+	if orig == nil || len(orig.Content) != 1 || d.root == nil || len(d.root.Content) != 1 {
 		return nil, false
 	}
 	sp := newSplicer(body, d.crlf())
@@ -51,7 +50,7 @@ type splicer struct {
 	body  []byte
 	lines []int // byte offset at which each line starts
 	eol   string
-	seq   yaml.SequenceIndentStyle
+	wide  bool // sequences indented under their key
 	edits []edit
 	// ownComments: a removed entry takes the comment lines directly above it (no blank line between,
 	// same indentation) along.
@@ -59,7 +58,7 @@ type splicer struct {
 }
 
 func newSplicer(body []byte, crlf bool) *splicer {
-	sp := &splicer{body: body, lines: []int{0}, eol: "\n", seq: yaml.CompactSequenceStyle}
+	sp := &splicer{body: body, lines: []int{0}, eol: "\n", wide: wideSequences(body)}
 	for i, c := range body {
 		if c == '\n' && i+1 < len(body) {
 			sp.lines = append(sp.lines, i+1)
@@ -67,11 +66,6 @@ func newSplicer(body []byte, crlf bool) *splicer {
 	}
 	if crlf {
 		sp.eol = "\r\n"
-	}
-	// Keep the document's sequence style (Helm 3 charts often indent lists under their key; Helm 4
-	// feeds kyaml's compact style) for what is encoded anew.
-	if yaml.DeriveSeqIndentStyle(string(body)) == string(yaml.WideSequenceStyle) {
-		sp.seq = yaml.WideSequenceStyle
 	}
 	return sp
 }
@@ -507,7 +501,7 @@ func (sp *splicer) insert(at int, text string) bool {
 // encode writes n in block style with every line indented, in the document's sequence style and line ends.
 func (sp *splicer) encode(n *yaml.Node, indent int) (string, bool) {
 	var buf bytes.Buffer
-	enc := yaml.NewEncoderWithOptions(&buf, &yaml.EncoderOptions{SeqIndent: sp.seq})
+	enc := newEncoder(&buf, sp.wide)
 	if enc.Encode(n) != nil || enc.Close() != nil {
 		return "", false
 	}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"sigs.k8s.io/kustomize/kyaml/yaml"
+	"go.yaml.in/yaml/v3"
 )
 
 var bom = []byte("\xef\xbb\xbf")
@@ -37,6 +37,7 @@ type Document struct {
 
 	header    []byte     // separator line and leading comments, kept verbatim when re-encoding
 	root      *yaml.Node // parsed body (a DocumentNode); nil when the document was not parsed
+	orig      *yaml.Node // a copy of root as parsed, which splice compares the edited root with
 	changed   bool       // root was edited: the document is written by splicing the edits into raw
 	generated bool       // added by runner-migrate, not read: encoded as a whole
 	// ownComments: comment lines directly above a removed entry are its own and go with it (values files).
@@ -234,6 +235,7 @@ func (d *Document) parse() error {
 			Fix: "separate documents with `---` lines"}
 	}
 	d.root = &root
+	d.orig = deepCopy(&root)
 	return nil
 }
 
@@ -344,11 +346,7 @@ func (d *Document) encode() ([]byte, error) {
 	var body bytes.Buffer
 	// Keep the document's sequence style (Helm charts often indent lists under their key), so the
 	// re-encoded document differs from what came in only where it was changed.
-	style := yaml.CompactSequenceStyle
-	if d.raw != nil && yaml.DeriveSeqIndentStyle(string(d.raw)) == string(yaml.WideSequenceStyle) {
-		style = yaml.WideSequenceStyle
-	}
-	enc := yaml.NewEncoderWithOptions(&body, &yaml.EncoderOptions{SeqIndent: style})
+	enc := newEncoder(&body, d.raw != nil && wideSequences(d.raw))
 	if err := enc.Encode(d.root); err != nil {
 		return nil, fmt.Errorf("encoding document at line %d: %w", d.line, err)
 	}

@@ -28,7 +28,7 @@ type lintOptions struct {
 	output        string
 
 	// Deployed releases, read from a cluster.
-	kube          kubeFlags
+	clusterFlags
 	release       string
 	allNamespaces bool
 	deployed      bool
@@ -74,7 +74,7 @@ Rules and their fixes: https://github.com/runner-migrate/runner-migrate#lint-rul
 	f.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "lint the deployed releases of every namespace of the cluster")
 	f.BoolVar(&o.deployed, "deployed", false, "lint the deployed releases of the namespace (-n, HELM_NAMESPACE, else the kube context's)")
 	f.DurationVar(&o.timeout, "timeout", 2*time.Minute, "deadline for reading the cluster")
-	o.kube.add(f)
+	o.clusterFlags.bind(f, "lint the deployed releases of this namespace (default for --release and --deployed: HELM_NAMESPACE, else the kube context's)")
 	cmd.SetFlagErrorFunc(usageError)
 	return cmd
 }
@@ -167,10 +167,10 @@ func isTerminal(w io.Writer) bool {
 // The releases' Secrets are read with the same client, to judge runners by what their token Secret
 // holds.
 func (o lintOptions) deployedReleases(ctx context.Context, stderr io.Writer) ([]*releases.Release, rules.LiveSecret, error) {
-	if o.allNamespaces && (o.kube.namespace != "" || o.release != "") {
+	if o.allNamespaces && (o.namespace != "" || o.release != "") {
 		return nil, nil, errors.New("--all-namespaces reads every release of the cluster: leave out -n and --release")
 	}
-	target, err := kube.Resolve(o.kube.layers()...)
+	target, err := kube.Resolve(o.layers()...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading deployed releases: %w", err)
 	}

@@ -11,9 +11,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// version is set at build time (-ldflags "-X main.version=...").
-var version = "dev"
-
 func main() {
 	root := newRootCmd()
 	root.SetArgs(postRenderDefault(os.Args[1:], stdinIsPipe()))
@@ -42,12 +39,15 @@ token (refused by GitLab 17.0 and later: "410 Gone - runner registration disallo
 to a runner authentication token (glrt-...).
 
 As a Helm 3 post-renderer:  helm upgrade --install RELEASE CHART --post-renderer runner-migrate
-(with no arguments and a manifest stream on stdin, runner-migrate post-renders).`,
+(with no arguments and a manifest stream on stdin, runner-migrate post-renders).
+As a Helm plugin (Helm 3 and 4):   helm runner-migrate lint|plan|post-render|version ...`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newPostRenderCmd(), newLintCmd(), newPlanCmd(), newMigrateCmd())
+	addDebugFlag(root)
+	root.AddCommand(newPostRenderCmd(), newLintCmd(), newPlanCmd(), newMigrateCmd(), newVersionCmd(),
+		newDoctorCmd(), newStatusCmd(), newRotateCmd(), newPruneCmd())
 	// Cobra asks a command's parents for this, so every command's flag mistakes exit 2.
 	root.SetFlagErrorFunc(usageError)
 	return root

@@ -38,6 +38,11 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"--no-such-flag"},
 		{"post-render", "--timeout", "0"},
 		{"post-render", "--deploys", "maybe"},
+		{"status", "--no-such-flag"},
+		{"status", "--format", "xml"},
+		{"doctor", "-n", "ci", "--all-namespaces"},
+		{"rotate", "--timeout", "0"},
+		{"prune", "--older-than", "-1h"},
 	} {
 		root := newRootCmd()
 		root.SetArgs(args)

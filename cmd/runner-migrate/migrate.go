@@ -27,16 +27,9 @@ type migrateOptions struct {
 	inlineToken bool
 	dryRun      bool
 
-	gitlabURL       string
-	allowedHosts    []string
-	allowHTTP       bool
-	gitlabTokenFile string
-	caFile          string
-	insecure        bool
-	runnerType      string
-	group, project  string
-
-	kube          kubeFlags
+	gitlabFlags
+	scopeFlags
+	clusterFlags
 	noCluster     bool
 	stateFile     string
 	timeout       time.Duration
@@ -86,16 +79,9 @@ the values migrated and changes nothing.`,
 	f.BoolVar(&o.diff, "diff", false, "print the unified diff of the values instead of writing them (runners and Secrets are created)")
 	f.BoolVar(&o.inlineToken, "inline-token", false, "write the runner's token into the values (runnerToken) instead of a Secret: a secret in git")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the diff and the plan; only read GitLab and the cluster")
-	f.StringVar(&o.gitlabURL, "gitlab-url", "", "the GitLab the access token is sent to (its API address, e.g. https://gitlab.example.com)")
-	f.StringSliceVar(&o.allowedHosts, "allowed-host", nil, "other names (host or host:port) of the same GitLab that runners may register with; repeat or comma-separate")
-	f.BoolVar(&o.allowHTTP, "allow-http", false, "allow a plain-http GitLab address (the access token travels in clear text)")
-	f.StringVar(&o.gitlabTokenFile, "gitlab-token-file", "", "file holding the GitLab access token (instead of "+envGitLabToken+")")
-	f.StringVar(&o.caFile, "ca-file", "", "PEM file of CA certificates for a GitLab behind a private CA")
-	f.BoolVar(&o.insecure, "insecure-skip-tls-verify", false, "do not verify GitLab's TLS certificate (unsafe)")
-	f.StringVar(&o.runnerType, "runner-type", "", "instance, group or project (default: from the registration token the release uses)")
-	f.StringVar(&o.group, "group", "", "group path or ID, with --runner-type group")
-	f.StringVar(&o.project, "project", "", "project path or ID, with --runner-type project")
-	o.kube.add(f)
+	o.gitlabFlags.bind(f)
+	o.scopeFlags.bind(f)
+	o.clusterFlags.bind(f, "the release namespace (default: HELM_NAMESPACE, which helm -n sets for plugins, else the kube context's)")
 	f.BoolVar(&o.noCluster, "no-cluster", false, "use no Kubernetes cluster (with --inline-token and --state-file)")
 	f.StringVar(&o.stateFile, "state-file", "", "also keep runner tokens in this file (written 0600, locked while used)")
 	f.DurationVar(&o.timeout, "timeout", o.timeout, "deadline for all GitLab and Kubernetes calls")
@@ -145,9 +131,9 @@ func (o *migrateOptions) run(ctx context.Context, files []string, stdout, stderr
 	opts := migrate.Options{Files: files, Release: o.release, Chart: o.chart, InlineToken: o.inlineToken, DryRun: o.dryRun, Warn: warn, Note: note}
 	opts.Helm, _ = plan.HelmBinary() // "" when none: needed only to render a chart
 	var store *kube.Store
-	opts.Namespace = firstSet(o.kube.namespace, os.Getenv("HELM_NAMESPACE"), "default")
+	opts.Namespace = firstSet(o.namespace, os.Getenv("HELM_NAMESPACE"), "default")
 	if !o.noCluster {
-		target, err := kube.Resolve(o.kube.layers()...)
+		target, err := kube.Resolve(o.layers()...)
 		if err != nil {
 			return fmt.Errorf("migrate keeps runner tokens in the cluster: %w", err)
 		}
@@ -159,15 +145,15 @@ func (o *migrateOptions) run(ctx context.Context, files []string, stdout, stderr
 		store = &kube.Store{Client: client, Namespace: target.Namespace, LeaseDuration: o.leaseDuration, Holder: holderIdentity(), Warn: warn}
 		opts.Namespace, opts.Cluster = target.Namespace, store
 	}
-	pat, err := accessToken(o.gitlabTokenFile)
+	pat, err := o.accessToken()
 	if err != nil {
 		return err
 	}
 	if !pat.IsZero() {
 		cfg := gitlab.Config{
-			Destination: gitlab.Destination{URL: o.gitlabURL, AllowedHosts: o.allowedHosts, AllowHTTP: o.allowHTTP},
-			Client:      gitlab.ClientConfig{Token: pat, CAFile: o.caFile, Insecure: o.insecure},
-			Scope:       gitlab.ScopeConfig{RunnerType: o.runnerType, Group: o.group, Project: o.project},
+			Destination: o.destination(),
+			Client:      o.clientConfig(pat),
+			Scope:       o.scopeConfig(),
 			Namespace:   opts.Namespace,
 			DryRun:      o.dryRun,
 			// migrate writes the token into the Secret the values point at right away, so a reset

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -20,7 +21,7 @@ type planOptions struct {
 }
 
 func newPlanCmd() *cobra.Command {
-	o := planOptions{release: "release-name", namespace: "default"}
+	o := planOptions{release: "release-name", namespace: cmp.Or(os.Getenv("HELM_NAMESPACE"), "default")}
 	cmd := &cobra.Command{
 		Use:   "plan [--chart CHART -f VALUES...] [MANIFESTS...|-]",
 		Short: "Show the runners migration would create and the changes to the manifests, calling no API",
@@ -40,7 +41,7 @@ with values files (-f, merged as Helm merges them), rendered with helm template 
 	f.StringVar(&o.chart, "chart", "", "chart to render with -f (a directory or a .tgz, e.g. from helm pull gitlab/gitlab-runner)")
 	f.StringArrayVarP(&o.values, "values", "f", nil, "values file; repeat to merge several, later ones winning")
 	f.StringVar(&o.release, "release", o.release, "release name to render with")
-	f.StringVarP(&o.namespace, "namespace", "n", o.namespace, "namespace to render into")
+	f.StringVarP(&o.namespace, "namespace", "n", o.namespace, "namespace to render into (default HELM_NAMESPACE, which helm -n sets for a plugin, else default)")
 	cmd.SetFlagErrorFunc(usageError)
 	return cmd
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/runner-migrate/runner-migrate/internal/statefile"
 	"github.com/runner-migrate/runner-migrate/internal/token"
 	"github.com/runner-migrate/runner-migrate/internal/tokensource"
+	"github.com/runner-migrate/runner-migrate/rewrite"
 )
 
 // Credentials come from the environment or files, never from arguments (which other users of the
@@ -33,25 +34,18 @@ type postRenderOptions struct {
 	authTokenFile string
 	authTokenMap  string
 	allowLegacy   bool
+	bundledRunner string
 
-	gitlabURL       string
-	allowedHosts    []string
-	allowHTTP       bool
-	gitlabTokenFile string
-	caFile          string
-	insecure        bool
-	runnerType      string
-	group, project  string
-	kubeconfig      string
-	kubeContext     string
-	namespace       string
-	noCluster       bool
-	release         string
-	stateFile       string
-	deploys         string
-	dryRun          bool
-	timeout         time.Duration
-	leaseDuration   time.Duration
+	gitlabFlags
+	scopeFlags
+	clusterFlags
+	noCluster     bool
+	release       string
+	stateFile     string
+	deploys       string
+	dryRun        bool
+	timeout       time.Duration
+	leaseDuration time.Duration
 }
 
 func newPostRenderCmd() *cobra.Command {
@@ -75,6 +69,10 @@ token goes nowhere else). Its token is kept in the cluster (read through KUBECON
 and namespace of the helm command runner-migrate runs under), or in --state-file where no cluster is
 reachable (helm template, GitOps).
 
+The GitLab chart's bundled runner: without an access token (--bundled-runner mint) a Job added to the
+release creates it inside the cluster and writes its token into the runner's Secret; api creates it
+through the GitLab API; skip leaves it as rendered.
+
 Every flag can also be set as RUNNER_MIGRATE_<FLAG> (e.g. RUNNER_MIGRATE_STATE_FILE), which is the
 way to configure "helm --post-renderer runner-migrate" without --post-renderer-args.`,
 		Args: cobra.NoArgs,
@@ -86,18 +84,10 @@ way to configure "helm --post-renderer runner-migrate" without --post-renderer-a
 	f.StringVar(&o.authTokenFile, "auth-token-file", "", "file holding the runner authentication token")
 	f.StringVar(&o.authTokenMap, "auth-token-map", "", "YAML file mapping runner spec fingerprints to authentication tokens")
 	f.BoolVar(&o.allowLegacy, "allow-legacy", false, "pass runners without an authentication token through unchanged, with a warning")
-	f.StringVar(&o.gitlabURL, "gitlab-url", "", "the GitLab the access token is sent to (its API address, e.g. https://gitlab.example.com)")
-	f.StringSliceVar(&o.allowedHosts, "allowed-host", nil, "other names (host or host:port) of the same GitLab that runners may register with; repeat or comma-separate")
-	f.BoolVar(&o.allowHTTP, "allow-http", false, "allow a plain-http GitLab address (the access token travels in clear text)")
-	f.StringVar(&o.gitlabTokenFile, "gitlab-token-file", "", "file holding the GitLab access token (instead of "+envGitLabToken+")")
-	f.StringVar(&o.caFile, "ca-file", "", "PEM file of CA certificates for a GitLab behind a private CA")
-	f.BoolVar(&o.insecure, "insecure-skip-tls-verify", false, "do not verify GitLab's TLS certificate (unsafe)")
-	f.StringVar(&o.runnerType, "runner-type", "", "instance, group or project (default: from the registration token the release used)")
-	f.StringVar(&o.group, "group", "", "group path or ID, with --runner-type group")
-	f.StringVar(&o.project, "project", "", "project path or ID, with --runner-type project")
-	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster holding the runner tokens (default: helm's --kubeconfig, else KUBECONFIG)")
-	f.StringVar(&o.kubeContext, "kube-context", "", "kube context of that cluster (default: helm's --kube-context, else HELM_KUBECONTEXT, else the current one)")
-	f.StringVarP(&o.namespace, "namespace", "n", "", "namespace of objects the manifests leave without one (default: helm's -n, else HELM_NAMESPACE, else the context's)")
+	f.StringVar(&o.bundledRunner, "bundled-runner", "", "the GitLab chart's bundled runner: mint (a Job creates it in the cluster), api, or skip (default: api with a GitLab access token, else mint)")
+	o.gitlabFlags.bind(f)
+	o.scopeFlags.bind(f)
+	o.clusterFlags.bind(f, "namespace of objects the manifests leave without one (default: helm's -n, else HELM_NAMESPACE, else the context's)")
 	f.BoolVar(&o.noCluster, "no-cluster", false, "use no Kubernetes cluster (keep tokens with --state-file), even where a kubeconfig or a service account is found")
 	f.StringVar(&o.release, "release", "", "Helm release name (default: helm's command line, else the chart's labels)")
 	f.StringVar(&o.stateFile, "state-file", "", "file keeping runner tokens where no cluster holds them (written 0600, locked while used)")
@@ -144,7 +134,8 @@ func (o *postRenderOptions) run(ctx context.Context, stdin io.Reader, stdout, st
 	if err != nil {
 		return fmt.Errorf("reading the manifests from stdin: %w", err)
 	}
-	out, err := postrender.Run(ctx, in, postrender.Options{Source: source, AllowLegacy: o.allowLegacy, Warn: warn})
+	out, err := postrender.Run(ctx, in, postrender.Options{Source: source, AllowLegacy: o.allowLegacy, Warn: warn,
+		BundledRunner: rewrite.BundledMode(o.bundledRunner), Release: o.release, Namespace: o.namespace})
 	if provisioner != nil {
 		reportActions(stderr, provisioner.Actions(), o.dryRun)
 	}
@@ -208,16 +199,16 @@ func (o *postRenderOptions) tokenSource(warn, note func(string)) (tokensource.So
 
 // provisioner builds the GitLab provisioner with its stores, or nil when no access token is given.
 func (o *postRenderOptions) provisioner(warn, note func(string)) (*gitlab.Provisioner, error) {
-	pat, err := accessToken(o.gitlabTokenFile)
+	pat, err := o.accessToken()
 	if err != nil || pat.IsZero() {
 		return nil, err
 	}
 	call, fromHelm := helmcall.Parent()
 	mayReset, refusal := o.mayReset(call, fromHelm)
 	cfg := gitlab.Config{
-		Destination:  gitlab.Destination{URL: o.gitlabURL, AllowedHosts: o.allowedHosts, AllowHTTP: o.allowHTTP},
-		Client:       gitlab.ClientConfig{Token: pat, CAFile: o.caFile, Insecure: o.insecure},
-		Scope:        gitlab.ScopeConfig{RunnerType: o.runnerType, Group: o.group, Project: o.project},
+		Destination:  o.destination(),
+		Client:       o.clientConfig(pat),
+		Scope:        o.scopeConfig(),
 		Release:      firstSet(o.release, call.Release),
 		Namespace:    firstSet(o.namespace, call.Kube.Namespace, os.Getenv("HELM_NAMESPACE")),
 		DryRun:       o.dryRun,
@@ -266,20 +257,20 @@ func (o *postRenderOptions) mayReset(call helmcall.Call, fromHelm bool) (bool, s
 
 // cluster connects to the cluster that keeps runner tokens, chosen as Helm chose its own: runner-
 // migrate's flags (and RUNNER_MIGRATE_* env), then the Helm command line it runs under, then
-// HELM_KUBECONTEXT/HELM_NAMESPACE, then the kubeconfig's current context. It says which on stderr.
+// Helm's environment (HELM_KUBECONTEXT, HELM_NAMESPACE, HELM_KUBE*), then the kubeconfig's current
+// context. It says which on stderr.
 func (o *postRenderOptions) cluster(call helmcall.Call, fromHelm bool, namespace string, warn, note func(string)) (*kube.Store, error) {
 	if o.noCluster {
 		return nil, nil
 	}
-	layers := []kube.Layer{{Name: "runner-migrate's flags", Settings: kube.Settings{Kubeconfig: o.kubeconfig, Context: o.kubeContext, Namespace: o.namespace}}}
+	var helmLayers []kube.Layer
 	if fromHelm {
 		k := call.Kube
-		layers = append(layers, kube.Layer{Name: "the command line of " + call.Source, Settings: kube.Settings{Kubeconfig: k.Kubeconfig, Context: k.Context,
+		helmLayers = append(helmLayers, kube.Layer{Name: "the command line of " + call.Source, Settings: kube.Settings{Kubeconfig: k.Kubeconfig, Context: k.Context,
 			Namespace: k.Namespace, APIServer: k.APIServer, Token: k.Token, AsUser: k.AsUser, AsGroups: k.AsGroups, CAFile: k.CAFile,
 			Insecure: k.Insecure, TLSServerName: k.TLSServerName}})
 	}
-	layers = append(layers, helmEnvSettings())
-	target, err := kube.Resolve(layers...)
+	target, err := kube.Resolve(o.layers(helmLayers...)...)
 	if errors.Is(err, kube.ErrNoCluster) {
 		return nil, nil
 	}

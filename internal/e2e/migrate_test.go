@@ -137,7 +137,7 @@ func TestMigrate(t *testing.T) {
 			after := secrets(t, cluster, ns)
 			live, ok := after[rewrite.AddedSecretName(tt.deployment)]
 			if !ok {
-				t.Fatalf("no Secret %s; Secrets: %v", rewrite.AddedSecretName(tt.deployment), keys(after))
+				t.Fatalf("no Secret %s; Secrets: %v", rewrite.AddedSecretName(tt.deployment), secretNames(after))
 			}
 			if reg, ok := live.Data["runner-registration-token"]; !ok || len(reg) != 0 || string(live.Data["runner-token"]) != runners[0].Token {
 				t.Fatalf("the Secret does not hold the runner's token and an empty registration token")
@@ -146,7 +146,7 @@ func TestMigrate(t *testing.T) {
 				t.Errorf("annotations %v", live.Annotations)
 			}
 			if n := len(after) - len(before); n != 2 { // the live Secret, and the token Secret the provisioner keeps
-				t.Errorf("migrate added %d Secrets, want the live one and the token Secret: %v", n, keys(after))
+				t.Errorf("migrate added %d Secrets, want the live one and the token Secret: %v", n, secretNames(after))
 			}
 
 			// The pod of the migrated release registers with the token.
@@ -161,6 +161,20 @@ func TestMigrate(t *testing.T) {
 			}
 			if bad := reg.refused(); len(bad) > 0 {
 				t.Errorf("register got settings GitLab refuses with an authentication token: %v", bad)
+			}
+
+			// Someone keeps the post-renderer: it leaves the migrated release as it is, creates
+			// nothing and changes no runner (the GitLab chart's bundled runner is not minted again).
+			gl.ResetCalls()
+			out, postStderr, err := runBinary(bin, env, res.Stdout, "post-render")
+			noLeaks(t, postStderr, gl.secrets()...)
+			if err != nil || string(out) != string(res.Stdout) {
+				t.Errorf("post-rendering the migrated release changed it (err %v):\n%s", err, postStderr)
+			}
+			for _, c := range gl.Calls() {
+				if c.Method != "GET" {
+					t.Errorf("post-rendering the migrated release called %s %s", c.Method, c.Path)
+				}
 			}
 
 			// Again: nothing changes, nothing is created.
@@ -181,7 +195,7 @@ func TestMigrate(t *testing.T) {
 	}
 }
 
-func keys(m map[string]corev1.Secret) []string {
+func secretNames(m map[string]corev1.Secret) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)
@@ -288,7 +302,7 @@ func TestMigrateInlineToken(t *testing.T) {
 		t.Fatalf("%d runners; values:\n%s", len(runners), redact(string(data)))
 	}
 	if _, ok := secrets(t, cluster, ns)["ci-gitlab-runner-auth-token"]; ok || len(secrets(t, cluster, ns)) != len(before)+1 {
-		t.Errorf("with --inline-token migrate keeps only its token Secret: %v", keys(secrets(t, cluster, ns)))
+		t.Errorf("with --inline-token migrate keeps only its token Secret: %v", secretNames(secrets(t, cluster, ns)))
 	}
 	res := helm.Run(nil, "template", "ci", chart, "-n", ns, "-f", values)
 	if res.Err != nil {

@@ -193,22 +193,11 @@ func TestHelm3Umbrella(t *testing.T) {
 }
 
 // TestHelm4PostRendererPlugin runs the shipped postrenderer/v1 plugin under Helm 4, whose stream
-// carries a filename annotation on every document instead of `# Source:` comments.
+// carries a filename annotation on every document instead of `# Source:` comments. The plugin is
+// installed from a checkout, as the README says (its hook builds the binary).
 func TestHelm4PostRendererPlugin(t *testing.T) {
 	helm := testenv.NewHelm(t, 4)
-	plugin := t.TempDir()
-	src, err := os.ReadFile(filepath.Join(testenv.Root(), "plugins", "runner-migrate-postrender", "plugin.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(plugin, "plugin.yaml"), src, 0o644)
-	os.MkdirAll(filepath.Join(plugin, "bin"), 0o755)
-	if err := os.Link(testenv.Binary(t), filepath.Join(plugin, "bin", "runner-migrate")); err != nil {
-		t.Fatal(err)
-	}
-	if res := helm.Run(nil, "plugin", "install", plugin); res.Err != nil {
-		t.Fatalf("helm plugin install: %v\n%s", res.Err, res.Stderr)
-	}
+	installPostRenderPlugin(t, helm)
 	capture := installCapturePlugin(t, helm)
 	withToken := []string{"RUNNER_MIGRATE_AUTH_TOKEN=" + authToken}
 	for _, values := range []string{"legacy", "external-secret"} {

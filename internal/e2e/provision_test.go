@@ -27,9 +27,9 @@ type gitlab struct {
 	group *gitlabfake.Group
 }
 
-func newGitLab(t testing.TB) *gitlab {
+func newGitLab(t testing.TB, opts ...gitlabfake.Option) *gitlab {
 	t.Helper()
-	s := gitlabfake.New()
+	s := gitlabfake.New(opts...)
 	t.Cleanup(s.Close)
 	owner := s.AddUser("platform-owner", false)
 	g := s.AddGroup("platform")

@@ -116,6 +116,25 @@ type registration struct {
 // binary) that records its arguments and the registration env.
 func (p runnerPod) start(t *testing.T) registration {
 	t.Helper()
+	return p.launch(t).wait(t)
+}
+
+// podRun is an entrypoint started by launch, running in root.
+type podRun struct {
+	root, calls string
+	cmd         *exec.Cmd
+	log         *os.File // the entrypoint's output
+}
+
+// output is what the entrypoint printed so far.
+func (r *podRun) output() string {
+	data, _ := os.ReadFile(r.log.Name())
+	return string(data)
+}
+
+// launch starts the pod's entrypoint in a temporary root without waiting for it.
+func (p runnerPod) launch(t *testing.T) *podRun {
+	t.Helper()
 	root := t.TempDir()
 	for _, dir := range []string{"configmaps", "secrets", "home/gitlab-runner/.gitlab-runner"} {
 		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
@@ -134,16 +153,31 @@ func (p runnerPod) start(t *testing.T) registration {
 		"  env | grep -E '^(CI_SERVER_TOKEN|REGISTRATION_TOKEN|REGISTER_[A-Z_]+|RUNNER_TAG_LIST|RUNNER_NAME)=' | sed 's/^/ENV\\t/'; } >> " + calls + "\n"
 	os.WriteFile(filepath.Join(root, "entrypoint"), []byte(fake), 0o755)
 
-	cmd := exec.Command("bash", filepath.Join(root, "configmaps", "entrypoint"))
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Join(root, "home", "gitlab-runner")}
+	r := &podRun{root: root, calls: calls, cmd: exec.Command("bash", filepath.Join(root, "configmaps", "entrypoint"))}
+	r.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Join(root, "home", "gitlab-runner")}
 	for k, v := range p.env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+		r.cmd.Env = append(r.cmd.Env, k+"="+v)
 	}
-	out, err := cmd.CombinedOutput()
+	log, err := os.Create(filepath.Join(root, "entrypoint.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.log, r.cmd.Stdout, r.cmd.Stderr = log, log, log
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// wait waits for the entrypoint to end and reads what it passed to `gitlab-runner register`.
+func (r *podRun) wait(t *testing.T) registration {
+	t.Helper()
+	err := r.cmd.Wait()
+	r.log.Close()
 	reg := registration{env: map[string]string{}, exit: err}
-	f, ferr := os.Open(calls)
+	f, ferr := os.Open(r.calls)
 	if ferr != nil {
-		t.Logf("entrypoint output:\n%s", out)
+		t.Logf("entrypoint output:\n%s", r.output())
 		return reg
 	}
 	defer f.Close()

@@ -34,6 +34,27 @@ func (g *gitlab) apiEnv() []string {
 		"RUNNER_MIGRATE_ALLOWED_HOST=gitlab.example.com"}
 }
 
+// serviceAccountKubeconfig writes a kubeconfig that acts as a ServiceAccount of the namespace.
+func serviceAccountKubeconfig(t *testing.T, c *localcluster.Cluster, ns, name string) string {
+	t.Helper()
+	cs, err := c.Clientset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(context.Background(), name, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	err = os.WriteFile(path, []byte(fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: %q, insecure-skip-tls-verify: true}}]\n"+
+		"users: [{name: u, user: {token: %q}}]\ncontexts: [{name: c, context: {cluster: c, user: u, namespace: %s}}]\ncurrent-context: c\n",
+		c.Host, tr.Status.Token, ns)), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // createNamespace makes a namespace in a cluster of the test's own.
 func createNamespace(t *testing.T, c *localcluster.Cluster, ns string) {
 	t.Helper()
@@ -258,22 +279,11 @@ func TestKubeContextFromHelm(t *testing.T) {
 	}
 }
 
-// installPostRenderPlugin installs the Helm 4 post-renderer plugin with the test's binary.
+// installPostRenderPlugin installs Helm 4's post-renderer plugin from a checkout, as the README
+// says: its install hook builds the binary.
 func installPostRenderPlugin(t *testing.T, helm *testenv.Helm) {
 	t.Helper()
-	plugin := t.TempDir()
-	src, err := os.ReadFile(filepath.Join(testenv.Root(), "plugins", "runner-migrate-postrender", "plugin.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(plugin, "plugin.yaml"), src, 0o644)
-	os.MkdirAll(filepath.Join(plugin, "bin"), 0o755)
-	if err := os.Link(testenv.Binary(t), filepath.Join(plugin, "bin", "runner-migrate")); err != nil {
-		t.Fatal(err)
-	}
-	if res := helm.Run(nil, "plugin", "install", plugin); res.Err != nil {
-		t.Fatalf("helm plugin install: %v\n%s", res.Err, res.Stderr)
-	}
+	mustRun(t, helm, nil, "plugin", "install", filepath.Join(sharedPluginSource(t), "plugins", postRenderPlugin))
 }
 
 // TestValuesCannotSendTheTokenElsewhere: a values file whose gitlabUrl names another host makes the
@@ -402,14 +412,7 @@ func TestRefusedClusterFallsBackToStateFile(t *testing.T) {
 	if _, err := cs.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "ci-job"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, "ci-job", &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	os.WriteFile(kubeconfig, []byte(fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: %q, insecure-skip-tls-verify: true}}]\n"+
-		"users: [{name: u, user: {token: %q}}]\ncontexts: [{name: c, context: {cluster: c, user: u, namespace: %s}}]\ncurrent-context: c\n",
-		cluster.Host, tr.Status.Token, ns)), 0o600)
+	kubeconfig := serviceAccountKubeconfig(t, cluster, ns, "ci-job")
 
 	gl := newGitLab(t)
 	manifests := legacyRender(t, testenv.NewHelm(t, 3), gl.group.RunnersToken, ns)

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/runner-migrate/runner-migrate/internal/tokensource"
 )
 
 // The marker ends the description of every runner runner-migrate creates:
@@ -27,6 +29,27 @@ func Marker(release Release, fingerprint, place string) string {
 		return fmt.Sprintf("[runner-migrate %s %s]", release, fingerprint)
 	}
 	return fmt.Sprintf("[runner-migrate %s %s %s]", release, fingerprint, place)
+}
+
+// RunnerNaming is how runner-migrate names the GitLab runner of a request, whichever way it is made
+// (the API, or the Job that mints the GitLab chart's bundled runner): its description (the user's
+// name for the runner, then the marker) and the marker. release and namespace name the Helm release
+// where the manifests' labels and metadata do not (--release, --namespace, Helm's command line).
+// place names where the token is kept; the minting Job keeps it in the cluster it runs in, whose
+// identity the render does not know, so its marker names none.
+func RunnerNaming(req tokensource.Request, release, namespace, place string) (description, marker string) {
+	rel := Release{Namespace: ReleaseNamespace(req.Sites[0], namespace), Name: ReleaseName(req.Sites[0], release)}
+	m := Marker(rel, req.Fingerprint(), place)
+	return Describe(descriptionBase(req), m), m
+}
+
+// descriptionBase is the user's name for the runner: the register command's --name, else the
+// workload's name.
+func descriptionBase(req tokensource.Request) string {
+	if req.Spec.Description != "" {
+		return req.Spec.Description
+	}
+	return req.Sites[0].Workload.Name
 }
 
 // Describe builds a runner's description: the user's name for it, then the marker, cut to GitLab's

@@ -12,9 +12,9 @@ import (
 	"github.com/runner-migrate/runner-migrate/internal/tokensource"
 )
 
-// runnerDetails is GET /runners/:id as runner-migrate reads it. client-go's RunnerDetails lacks
+// RunnerDetails is GET /runners/:id as runner-migrate reads it. client-go's RunnerDetails lacks
 // created_at, which adoption needs, and cannot tell an unset maximum timeout from 0.
-type runnerDetails struct {
+type RunnerDetails struct {
 	ID              int64      `json:"id"`
 	Description     string     `json:"description"`
 	RunnerType      string     `json:"runner_type"`
@@ -29,19 +29,22 @@ type runnerDetails struct {
 	CreatedAt       *time.Time `json:"created_at"`
 	ContactedAt     *time.Time `json:"contacted_at"`
 	Groups          []struct {
-		ID int64 `json:"id"`
+		ID     int64  `json:"id"`
+		Name   string `json:"name"`
+		WebURL string `json:"web_url"`
 	} `json:"groups"`
 	Projects []struct {
-		ID int64 `json:"id"`
+		ID                int64  `json:"id"`
+		PathWithNamespace string `json:"path_with_namespace"`
 	} `json:"projects"`
 }
 
-func getRunner(ctx context.Context, c *gl.Client, id int64) (*runnerDetails, error) {
+func getRunner(ctx context.Context, c *gl.Client, id int64) (*RunnerDetails, error) {
 	req, err := c.NewRequest(http.MethodGet, fmt.Sprintf("runners/%d", id), nil, []gl.RequestOptionFunc{gl.WithContext(ctx)})
 	if err != nil {
 		return nil, err
 	}
-	var d runnerDetails
+	var d RunnerDetails
 	if _, err := c.Do(req, &d); err != nil {
 		return nil, err
 	}
@@ -64,7 +67,7 @@ func updateRunner(ctx context.Context, c *gl.Client, id int64, fields map[string
 // within the adoption window, i.e. a run died between creating it and keeping its token. A marked
 // runner that fails those tests is in use somewhere (another pipeline's pod holds its token), and a
 // reset would revoke that token: it is left alone and the plan says why.
-func (p *Provisioner) findAdoptable(ctx context.Context, r *run, scope Scope) (*runnerDetails, error) {
+func (p *Provisioner) findAdoptable(ctx context.Context, r *run, scope Scope) (*RunnerDetails, error) {
 	marked, err := listMarked(ctx, r.c, scope, func(m parsedMarker) bool {
 		return m.release == r.release.String() && m.fingerprint == r.req.Fingerprint() && m.place == r.place && r.place != ""
 	})
@@ -125,7 +128,7 @@ func listMarked(ctx context.Context, c *gl.Client, scope Scope, match func(parse
 }
 
 // inScope reports whether a runner lives in a scope.
-func (d *runnerDetails) inScope(s Scope) bool {
+func (d *RunnerDetails) inScope(s Scope) bool {
 	if d.RunnerType != s.Type {
 		return false
 	}
@@ -148,7 +151,7 @@ func (d *runnerDetails) inScope(s Scope) bool {
 // runner is created in the new scope, and the old one, which carries this release's marker, is
 // deleted once the new token is kept (only when the output is deployed: the running pods still
 // use the old runner until then).
-func (p *Provisioner) moveIfScopeChanged(ctx context.Context, r *run, rec Record, d *runnerDetails) (bool, tokensource.Credential, error) {
+func (p *Provisioner) moveIfScopeChanged(ctx context.Context, r *run, rec Record, d *RunnerDetails) (bool, tokensource.Credential, error) {
 	explicit := p.cfg.Scope.RunnerType != ""
 	changed := rec.Registration != "" && r.req.Spec.Registration != "" && rec.Registration != r.req.Spec.Registration
 	if !explicit && !changed {

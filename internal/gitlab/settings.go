@@ -26,12 +26,8 @@ type settings struct {
 
 func (p *Provisioner) desired(req tokensource.Request, marker string) settings {
 	s := req.Spec
-	base := s.Description
-	if base == "" {
-		base = req.Sites[0].Workload.Name
-	}
 	return settings{
-		description:    Describe(base, marker),
+		description:    Describe(descriptionBase(req), marker),
 		tags:           s.Tags,
 		runUntagged:    s.RunUntagged,
 		locked:         s.Locked,
@@ -86,7 +82,7 @@ func (d settings) createOptions() *gl.CreateUserRunnerOptions {
 // A maximum timeout the values no longer set is cleared (sent as null). locked means something only
 // for project runners (GitLab keeps it off elsewhere), so it is compared there only. verb and detail
 // describe the action when nothing needs changing.
-func (p *Provisioner) reconcile(ctx context.Context, r *run, d *runnerDetails, verb, detail string) error {
+func (p *Provisioner) reconcile(ctx context.Context, r *run, d *RunnerDetails, verb, detail string) error {
 	want := r.desired
 	fields := map[string]any{}
 	var changes []string

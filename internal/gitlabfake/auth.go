@@ -2,7 +2,9 @@ package gitlabfake
 
 import (
 	"crypto/rand"
+	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -78,13 +80,32 @@ func (s *Server) authenticate(r *http.Request, mode authMode, allowedScopes []st
 	if !hasAnyScope(tok, allowedScopes) {
 		return nil, oauthError(http.StatusForbidden, "insufficient_scope", insufficientScopeText, strings.Join(allowedScopes, " "))
 	}
+	s.recordTokenUse(tok, r)
 	u := s.users[tok.userID]
 	return &actor{user: u, token: tok, admin: u.admin && (!s.adminMode || tok.hasScope("admin_mode"))}, nil
 }
 
+// recordTokenUse keeps last_used_at and the address the token was used from, as GitLab's
+// PersonalAccessTokens::LastUsedService does (GitLab throttles the write; the fake need not).
+func (s *Server) recordTokenUse(tok *accessToken, r *http.Request) {
+	now := s.now()
+	tok.lastUsedAt = &now
+	ip := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(ip); err == nil {
+		ip = host
+	}
+	if ip != "" && !slices.Contains(tok.lastUsedIPs, ip) {
+		tok.lastUsedIPs = append(tok.lastUsedIPs, ip)
+	}
+}
+
+// anyScope in a route's scopes lets a token with any scope call it, as GitLab's
+// allow_access_with_scope(Gitlab::Auth.all_available_scopes) does for a token's self-inspection.
+const anyScope = "*"
+
 func hasAnyScope(tok *accessToken, allowed []string) bool {
 	for _, sc := range allowed {
-		if tok.hasScope(sc) {
+		if sc == anyScope || tok.hasScope(sc) {
 			return true
 		}
 	}

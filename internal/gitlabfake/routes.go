@@ -53,6 +53,9 @@ func (s *Server) routes() []route {
 		{http.MethodGet, seg("projects/:id/runners"), authPAT, nil, (*call).listProjectRunners},
 
 		{http.MethodGet, seg("user"), authPAT, []string{"read_user"}, (*call).currentUser},
+		{http.MethodGet, seg("personal_access_tokens/self"), authPAT, []string{anyScope}, (*call).personalAccessTokenSelf},
+		{http.MethodGet, seg("version"), authPAT, []string{"read_user"}, (*call).metadata},
+		{http.MethodGet, seg("metadata"), authPAT, []string{"read_user"}, (*call).metadata},
 		{http.MethodGet, seg("application/settings"), authPAT, nil, (*call).applicationSettings},
 	}
 }

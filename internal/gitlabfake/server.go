@@ -1,7 +1,8 @@
 // Package gitlabfake is an in-process fake of the parts of the GitLab REST API (v4) that
 // runner-migrate talks to: creating runners with runner authentication tokens (glrt-),
 // reading, updating, listing, deleting and resetting them, the runner-token endpoints a
-// gitlab-runner process uses, and the user/group/project lookups a provisioner needs.
+// gitlab-runner process uses, the user/group/project lookups a provisioner needs, and what a
+// preflight reads: the instance's version and settings and the access token's own scopes and expiry.
 //
 // GitLab cannot run inside the test environment, so this server reproduces its contract
 // (status codes, exact JSON bodies and key order, headers, pagination, scopes and the order
@@ -40,15 +41,16 @@ type Server struct {
 	instanceRegistrationToken string
 
 	// Seeded and API-created state.
-	nextUserID, nextGroupID, nextProjectID, nextRunnerID, nextManagerID int64
-	users                                                               map[int64]*user
-	tokens                                                              map[string]*accessToken // by the PAT's secret
-	groups                                                              map[int64]*group
-	projects                                                            map[int64]*project
-	groupMembers                                                        map[membershipKey]int
-	projectMembers                                                      map[membershipKey]int
-	runners                                                             map[int64]*runner
-	settingsCreatedAt                                                   time.Time
+	nextUserID, nextGroupID, nextProjectID, nextRunnerID, nextManagerID, nextTokenID int64
+	users                                                                            map[int64]*user
+	tokens                                                                           map[string]*accessToken // by the PAT's secret
+	groups                                                                           map[int64]*group
+	projects                                                                         map[int64]*project
+	groupMembers                                                                     map[membershipKey]int
+	projectMembers                                                                   map[membershipKey]int
+	runners                                                                          map[int64]*runner
+	settingsCreatedAt                                                                time.Time
+	version                                                                          string
 
 	calls  []*Call
 	faults []*activeFault
@@ -98,6 +100,12 @@ func WithRunnerTypeTokenExpiration(runnerType string, d time.Duration) Option {
 	}
 }
 
+// DefaultVersion is the GitLab version the fake reports (GET /version, GET /metadata).
+const DefaultVersion = "18.4.1-ee"
+
+// WithVersion sets the version GET /version and GET /metadata report, e.g. "17.11.3-ee".
+func WithVersion(v string) Option { return func(s *Server) { s.version = v } }
+
 // WithClock replaces the server's notion of the current time. It drives token expiry,
 // runner status (online, offline, stale) and timestamps. It is called with the server's
 // mutex held, so it must not call back into the Server.
@@ -114,6 +122,8 @@ func newServer(opts []Option) *Server {
 		nextProjectID:  1000,
 		nextRunnerID:   1,
 		nextManagerID:  1,
+		nextTokenID:    1,
+		version:        DefaultVersion,
 		users:          map[int64]*user{},
 		tokens:         map[string]*accessToken{},
 		groups:         map[int64]*group{},

@@ -3,6 +3,7 @@ package gitlabfake
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -51,10 +52,15 @@ func (u *user) export() *User { return &User{ID: u.id, Username: u.username, Adm
 
 // accessToken is a personal access token.
 type accessToken struct {
-	userID    int64
-	scopes    []string
-	expiresAt *time.Time
-	revoked   bool
+	id          int64
+	name        string
+	userID      int64
+	scopes      []string
+	createdAt   time.Time
+	expiresAt   *time.Time // GitLab keeps a date; the fake keeps midnight UTC of it, or a test's instant
+	revoked     bool
+	lastUsedAt  *time.Time
+	lastUsedIPs []string
 }
 
 func (t *accessToken) hasScope(scope string) bool { return slices.Contains(t.scopes, scope) }
@@ -128,6 +134,13 @@ func (s *Server) AddToken(u *User, scopes ...string) string {
 	return s.addToken(u, scopes, nil, false)
 }
 
+// AddTokenExpiringOn issues a personal access token that expires on the given date (GitLab
+// keeps a PAT's expiry as a date: the token stops working at the start of that day, UTC).
+func (s *Server) AddTokenExpiringOn(u *User, date time.Time, scopes ...string) string {
+	day := time.Date(date.Year(), date.Month(), date.Day(), 0, 0, 0, 0, time.UTC)
+	return s.addToken(u, scopes, &day, false)
+}
+
 // AddExpiredToken issues a personal access token that expired yesterday.
 func (s *Server) AddExpiredToken(u *User, scopes ...string) string {
 	s.mu.Lock()
@@ -150,7 +163,9 @@ func (s *Server) addToken(u *User, scopes []string, expiresAt *time.Time, revoke
 		if _, taken := s.tokens[secret]; taken {
 			continue
 		}
-		s.tokens[secret] = &accessToken{userID: u.ID, scopes: slices.Clone(scopes), expiresAt: expiresAt, revoked: revoked}
+		s.tokens[secret] = &accessToken{id: s.nextTokenID, name: "token-" + strconv.FormatInt(s.nextTokenID, 10), userID: u.ID,
+			scopes: slices.Clone(scopes), createdAt: s.now(), expiresAt: expiresAt, revoked: revoked}
+		s.nextTokenID++
 		return secret
 	}
 }

@@ -2,6 +2,8 @@ package kube
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -10,16 +12,19 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 )
 
-// Client reaches the few resources runner-migrate uses: Secrets, Leases and Namespaces. It is built
-// on client-go's REST client with a scheme of just those types, rather than the generated clientset,
-// whose scheme registers every API group at start-up: a post-renderer starts on every helm template,
-// so what it links costs every run.
+// Client reaches the few resources runner-migrate uses: Secrets, Leases and Namespaces, and for the
+// commands that look after migrated runners, Deployments, StatefulSets and access reviews. It is
+// built on client-go's REST client with a scheme of just the first three types, rather than the
+// generated clientset, whose scheme registers every API group at start-up: a post-renderer starts on
+// every helm template, so what it links costs every run. The rest travel as JSON into small local
+// types (workloads.go, access.go), which link nothing.
 type Client struct {
-	core, coordination rest.Interface
-	Host               string
+	core, coordination, apps, authorization rest.Interface
+	Host                                    string
 }
 
 var scheme = runtime.NewScheme()
@@ -56,7 +61,15 @@ func NewClient(cfg *rest.Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{core: core, coordination: coord, Host: cfg.Host}, nil
+	apps, err := mk("/apis", schema.GroupVersion{Group: "apps", Version: "v1"})
+	if err != nil {
+		return nil, err
+	}
+	authz, err := mk("/apis", schema.GroupVersion{Group: "authorization.k8s.io", Version: "v1"})
+	if err != nil {
+		return nil, err
+	}
+	return &Client{core: core, coordination: coord, apps: apps, authorization: authz, Host: cfg.Host}, nil
 }
 
 func (c *Client) getSecret(ctx context.Context, ns, name string) (*corev1.Secret, error) {
@@ -81,6 +94,45 @@ func (c *Client) getNamespace(ctx context.Context, name string) (*corev1.Namespa
 	var n corev1.Namespace
 	err := c.core.Get().Resource("namespaces").Name(name).Do(ctx).Into(&n)
 	return &n, err
+}
+
+// patchSecret applies a JSON merge patch to a Secret.
+func (c *Client) patchSecret(ctx context.Context, ns, name string, patch []byte) error {
+	return c.core.Patch(types.MergePatchType).Namespace(ns).Resource("secrets").Name(name).Body(patch).Do(ctx).Error()
+}
+
+// metadataAccept asks the API server for the objects' metadata only: a list of Secrets then carries
+// no Secret's data, which runner-migrate does not want to hold for Secrets that are not its own.
+const metadataAccept = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"
+
+// listMetadata lists the metadata of a core resource in a namespace ("" for all), page by page.
+func (c *Client) listMetadata(ctx context.Context, resource, ns, labelSelector string) ([]metav1.PartialObjectMetadata, error) {
+	var out []metav1.PartialObjectMetadata
+	cont := ""
+	for {
+		req := c.core.Get().Resource(resource).SetHeader("Accept", metadataAccept).Param("limit", "500")
+		if ns != "" {
+			req = req.Namespace(ns)
+		}
+		if labelSelector != "" {
+			req = req.Param("labelSelector", labelSelector)
+		}
+		if cont != "" {
+			req = req.Param("continue", cont)
+		}
+		raw, err := req.DoRaw(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var page metav1.PartialObjectMetadataList
+		if err := json.Unmarshal(raw, &page); err != nil {
+			return nil, fmt.Errorf("reading the list of %s: %w", resource, err)
+		}
+		out = append(out, page.Items...)
+		if cont = page.Continue; cont == "" {
+			return out, nil
+		}
+	}
 }
 
 func (c *Client) getLease(ctx context.Context, ns, name string) (*coordinationv1.Lease, error) {

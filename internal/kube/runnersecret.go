@@ -10,17 +10,20 @@ import (
 	"github.com/runner-migrate/runner-migrate/rewrite"
 )
 
-// RunnerSecret is the live Secret `runner-migrate migrate` keeps for a runner whose values it moved
+// MigratedSecret is the live Secret `runner-migrate migrate` keeps for a runner whose values it moved
 // off registration for good: the values point the chart at it (runners.secret, or the GitLab chart's
 // global.runner.registrationToken.secret), it lives outside the release (Helm neither owns nor
 // deletes it), and it holds both keys the chart projects: runner-token, the authentication token,
-// and runner-registration-token, empty. It is annotated like the Secrets the post-renderer renders,
-// so every later run (post-render, migrate, lint of deployed releases) finds the runner through it,
-// and marks the runner's settings as GitLab's (the values no longer carry them).
-func RunnerSecret(release gitlab.Release, name string, rec gitlab.Record) *corev1.Secret {
+// and runner-registration-token, empty. It is annotated like the token Secret (so every later run,
+// post-render, migrate, rotate, lint of deployed releases, finds the runner through it), marks the
+// runner's settings as GitLab's (the values no longer carry them), and is labelled with its release
+// as the chart labels its objects. It is no token Secret: rotate writes new tokens into it, as into
+// every Secret a runner pod reads.
+func MigratedSecret(release gitlab.Release, name string, rec gitlab.Record) *corev1.Secret {
 	rec.SettingsOwner = gitlab.SettingsOwnedByGitLab
 	s := tokenSecret(release, rec)
 	s.Name = name
+	s.Labels = map[string]string{"release": release.Name, LabelRelease: release.Name}
 	s.Data[rewrite.KeyRegistrationToken] = []byte{}
 	return s
 }
@@ -42,7 +45,7 @@ func (s *Store) WriteSecret(ctx context.Context, want *corev1.Secret, dryRun boo
 	}
 	verb := Created
 	if have != nil {
-		if sameData(have, want) && sameTokenSecret(have, want) {
+		if sameData(have, want) && hasMeta(have.Labels, want.Labels) && hasMeta(have.Annotations, want.Annotations) {
 			return Unchanged, nil
 		}
 		verb = Updated
@@ -88,6 +91,16 @@ func sameData(a, b *corev1.Secret) bool {
 	}
 	for k, v := range b.Data {
 		if w, ok := a.Data[k]; !ok || string(w) != string(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasMeta reports whether labels or annotations hold every entry of want.
+func hasMeta(have, want map[string]string) bool {
+	for k, v := range want {
+		if w, ok := have[k]; !ok || w != v {
 			return false
 		}
 	}

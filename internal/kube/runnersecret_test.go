@@ -23,13 +23,13 @@ func TestRunnerSecret(t *testing.T) {
 	rec := gitlab.Record{RunnerID: 7, Token: token.New("glrt-migrated-1"), Fingerprint: "rm-00000000000a", GitLabURL: "https://gitlab.example.com"}
 	name := rewrite.AddedSecretName("rel-gitlab-runner")
 
-	if verb, err := s.WriteSecret(ctx, RunnerSecret(rel, name, rec), true); err != nil || verb != Created {
+	if verb, err := s.WriteSecret(ctx, MigratedSecret(rel, name, rec), true); err != nil || verb != Created {
 		t.Fatalf("dry run: %q, %v", verb, err)
 	}
 	if got, _ := s.Secret(ctx, ns, name); got != nil {
 		t.Fatal("a dry run wrote the Secret")
 	}
-	if verb, err := s.WriteSecret(ctx, RunnerSecret(rel, name, rec), false); err != nil || verb != Created {
+	if verb, err := s.WriteSecret(ctx, MigratedSecret(rel, name, rec), false); err != nil || verb != Created {
 		t.Fatalf("first write: %q, %v", verb, err)
 	}
 	got, err := s.Secret(ctx, ns, name)
@@ -42,15 +42,19 @@ func TestRunnerSecret(t *testing.T) {
 	if got.Annotations[AnnotationSettingsOwner] != gitlab.SettingsOwnedByGitLab || got.Annotations[rewrite.AnnotationRunnerID] != "7" {
 		t.Fatalf("annotations %v", got.Annotations)
 	}
+	// The pod reads it: rotate and prune must take it for a live Secret of the release, not a token Secret.
+	if rs := runnerSecret(got); rs == nil || rs.TokenSecret || rs.Release != rel || rs.RunnerID != 7 {
+		t.Fatalf("read as %+v, want the live Secret of release %s", rs, rel)
+	}
 	got.Annotations["team.example/owner"] = "ci"
 	if err := s.Client.updateSecret(ctx, got); err != nil {
 		t.Fatal(err)
 	}
-	if verb, err := s.WriteSecret(ctx, RunnerSecret(rel, name, rec), false); err != nil || verb != Unchanged {
+	if verb, err := s.WriteSecret(ctx, MigratedSecret(rel, name, rec), false); err != nil || verb != Unchanged {
 		t.Fatalf("second write: %q, %v", verb, err)
 	}
 	rec.Token = token.New("glrt-migrated-2")
-	if verb, err := s.WriteSecret(ctx, RunnerSecret(rel, name, rec), false); err != nil || verb != Updated {
+	if verb, err := s.WriteSecret(ctx, MigratedSecret(rel, name, rec), false); err != nil || verb != Updated {
 		t.Fatalf("token change: %q, %v", verb, err)
 	}
 	got, _ = s.Secret(ctx, ns, name)

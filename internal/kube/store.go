@@ -74,9 +74,9 @@ func (s *Store) Place(ctx context.Context) (string, error) {
 			if ns == "" {
 				continue
 			}
-			n, err := s.Client.getNamespace(ctx, ns)
-			if err == nil && n.UID != "" {
-				s.place = "k8s-" + shortUID(string(n.UID))
+			place, err := s.Client.NamespacePlace(ctx, ns)
+			if err == nil {
+				s.place = place
 				return
 			}
 			errs = append(errs, err)
@@ -105,12 +105,10 @@ func (s *Store) Lookup(ctx context.Context, req tokensource.Request, release git
 		return kept, ok, err
 	}
 	for _, site := range req.Sites {
-		_, name := site.TokenSecret()
-		secret, err := s.get(ctx, release.Namespace, name)
+		rec, ok, err := s.liveRecord(ctx, site, release.Namespace)
 		if err != nil {
 			return gitlab.Record{}, false, err
 		}
-		rec, ok := s.record(secret, "live Secret")
 		if !ok {
 			continue // not deployed yet; another workload of the spec may hold the token
 		}
@@ -122,6 +120,27 @@ func (s *Store) Lookup(ctx context.Context, req tokensource.Request, release git
 			}
 		}
 		return rec, true, nil
+	}
+	return gitlab.Record{}, false, nil
+}
+
+// liveRecord reads the runner record of the Secret a site's pod reads its token from once migrated
+// and, when that is another, of the Secret it mounts now (runners.secret, the GitLab chart's
+// shared-secrets Secret into which the minting Job writes the token it made).
+func (s *Store) liveRecord(ctx context.Context, site *rewrite.Site, ns string) (gitlab.Record, bool, error) {
+	_, name := site.TokenSecret()
+	names := []string{name}
+	if site.Carrier == rewrite.CarrierExternalSecret && site.SecretName != "" && site.SecretName != name {
+		names = append(names, site.SecretName)
+	}
+	for _, n := range names {
+		secret, err := s.get(ctx, ns, n)
+		if err != nil {
+			return gitlab.Record{}, false, err
+		}
+		if rec, ok := s.record(secret, "live Secret"); ok {
+			return rec, true, nil
+		}
 	}
 	return gitlab.Record{}, false, nil
 }
@@ -161,7 +180,13 @@ func (s *Store) record(secret *corev1.Secret, what string) (gitlab.Record, bool)
 
 // Save implements gitlab.Store: the token Secret of the spec, created or brought up to date (no
 // write when it already says the same). A token Secret of the runner's former spec goes.
-func (s *Store) Save(ctx context.Context, req tokensource.Request, release gitlab.Release, rec gitlab.Record) error {
+func (s *Store) Save(ctx context.Context, _ tokensource.Request, release gitlab.Release, rec gitlab.Record) error {
+	return s.Keep(ctx, release, rec)
+}
+
+// Keep writes the token Secret of a release's runner, as Save does for a post-render (rotate keeps
+// a reset token the same way, so later post-renders read it).
+func (s *Store) Keep(ctx context.Context, release gitlab.Release, rec gitlab.Record) error {
 	want := tokenSecret(release, rec)
 	have, err := s.get(ctx, want.Namespace, want.Name)
 	if err != nil {

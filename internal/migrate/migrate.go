@@ -12,8 +12,8 @@ import (
 	"fmt"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/runner-migrate/runner-migrate/internal/gitlab"
 	"github.com/runner-migrate/runner-migrate/internal/lint/values"

@@ -1,6 +1,6 @@
 package migrate
 
-import "sigs.k8s.io/kustomize/kyaml/yaml"
+import "go.yaml.in/yaml/v3"
 
 // Small helpers over yaml.Node; they tolerate nil so lookups chain.
 

@@ -73,7 +73,7 @@ func (m *migration) keep(ctx context.Context, t *target, fingerprint string, cre
 		return nil
 	}
 	rel := gitlab.Release{Namespace: t.namespace, Name: t.rel.name}
-	want := kube.RunnerSecret(rel, t.ours, gitlab.Record{RunnerID: cred.RunnerID, Token: cred.Token, Fingerprint: fingerprint,
+	want := kube.MigratedSecret(rel, t.ours, gitlab.Record{RunnerID: cred.RunnerID, Token: cred.Token, Fingerprint: fingerprint,
 		ExpiresAt: cred.ExpiresAt, GitLabURL: cred.GitLabURL})
 	if cred.Placeholder {
 		want.Annotations[rewrite.AnnotationPlaceholder] = "dry run: this token is a placeholder"

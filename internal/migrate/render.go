@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"sigs.k8s.io/kustomize/kyaml/yaml"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/runner-migrate/runner-migrate/internal/plan"
 	"github.com/runner-migrate/runner-migrate/rewrite"

@@ -21,6 +21,11 @@ type Options struct {
 	AllowLegacy bool
 	// Warn reports what the user should know but that does not fail the run.
 	Warn func(msg string)
+	// BundledRunner is what to do with the GitLab chart's bundled runner (--bundled-runner): mint, api
+	// or skip; "" means api when Source creates runners through the GitLab API, mint otherwise.
+	BundledRunner rewrite.BundledMode
+	// Release and Namespace name the Helm release where the manifests do not (--release, --namespace).
+	Release, Namespace string
 }
 
 // Run post-renders a manifest stream. On error it returns no output at all: a post-renderer's output
@@ -41,7 +46,10 @@ func Run(ctx context.Context, in []byte, opts Options) ([]byte, error) {
 	}
 	pipeline := rewrite.Pipeline{
 		rewrite.Detect{},
+		rewrite.RecogniseBundled{},
+		bundledRunners{ctx: ctx, opts: opts},
 		resolveTokens{ctx: ctx, opts: opts},
+		rewrite.MintTokens{Name: opts.mintNames},
 		rewrite.Patches,
 	}
 	if err := pipeline.Filter(s); err != nil {
@@ -61,6 +69,9 @@ func (r resolveTokens) Filter(s *rewrite.Stream) error {
 	var order []string
 	groups := map[string][]*rewrite.Site{}
 	for _, site := range s.Sites {
+		if handledAsBundled(site) {
+			continue
+		}
 		if !site.Migratable() {
 			r.unchanged(site)
 			continue
@@ -139,7 +150,7 @@ func (r resolveTokens) noToken(fp string, sites []*rewrite.Site) []error {
 				Line:    site.Workload.Line(nil),
 				Field:   carrierName(site) + " " + rewrite.KeyRegistrationToken,
 				Problem: fmt.Sprintf("the runner registers with a legacy registration token, which GitLab 17.0 and later refuse (410 Gone), and no authentication token was given for its runner spec %s (%s)", fp, site.Spec.Summary()),
-				Fix:     "create the runner in GitLab and give its glrt- token in RUNNER_MIGRATE_AUTH_TOKEN or --auth-token-file, or map " + fp + " to it in --auth-token-map; --allow-legacy passes the runner through unchanged",
+				Fix:     "create the runner in GitLab and give its glrt- token in RUNNER_MIGRATE_AUTH_TOKEN or --auth-token-file, or map " + fp + " to it in --auth-token-map; --allow-legacy passes the runner through unchanged" + bundledFix(site),
 			})
 		}
 	}

@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"sigs.k8s.io/kustomize/kyaml/yaml"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/runner-migrate/runner-migrate/internal/gitlab"
 	"github.com/runner-migrate/runner-migrate/internal/token"

@@ -84,6 +84,8 @@ func Binary(t testing.TB) string {
 		}
 		binPath = filepath.Join(dir, "runner-migrate")
 		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/runner-migrate")
+		// Static, as make build and the plugin install build it: no dynamic loader at every start.
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		cmd.Dir = Root()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
