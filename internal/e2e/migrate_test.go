@@ -191,6 +191,14 @@ func TestMigrate(t *testing.T) {
 			if again[live.Name].ResourceVersion != live.ResourceVersion || len(again) != len(after) || len(gl.Runners()) != 1 || len(gl.Calls()) != 0 {
 				t.Errorf("the second run wrote to the cluster or called GitLab (%d calls)", len(gl.Calls()))
 			}
+
+			// rotate takes migrate's Secret for the one the pod reads, and writes the new token there.
+			stdout, stderr, err = runBinary(bin, env, nil, "rotate", "--release", tt.release, "-n", ns)
+			noLeaks(t, append(stdout, stderr...), gl.secrets()...)
+			rotated, _ := gl.Runner(runners[0].ID)
+			if got := secrets(t, cluster, ns)[live.Name]; err != nil || rotated.Token == runners[0].Token || string(got.Data["runner-token"]) != rotated.Token {
+				t.Errorf("rotate (err %v) did not write the new token into %s:\n%s%s", err, live.Name, stdout, stderr)
+			}
 		})
 	}
 }
