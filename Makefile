@@ -39,6 +39,8 @@ bench:
 fuzz:
 	$(GO) test ./rewrite -run '^$$' -fuzz FuzzRewrite -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/lint/values -run '^$$' -fuzz FuzzScanMatchesYAML -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/migrate -run '^$$' -fuzz FuzzMigrateValues -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/releases -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 
 lint:
 	@unformatted=$$(gofmt -l $(GOFILES)); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi

@@ -63,7 +63,7 @@ type RecogniseBundled struct{}
 func (RecogniseBundled) Filter(s *Stream) error {
 	var candidates []*Site
 	for _, site := range s.Sites {
-		if site.Carrier == CarrierExternalSecret && site.Release != "" {
+		if site.Carrier == CarrierExternalSecret && site.Release != "" && !site.Kept { // a Kept Secret holds a migrated token
 			candidates = append(candidates, site)
 		}
 	}

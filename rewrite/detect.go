@@ -74,6 +74,12 @@ type Site struct {
 
 	Release string // the Helm release, from the chart's labels; "" when they do not say
 
+	// Kept: the pod reads its token from the Secret runner-migrate adds for it (AddedSecretName), which
+	// the stream does not hold: `runner-migrate migrate` moved the release's values to it and keeps it
+	// outside the release, with an authentication token. Nothing is migrated again; rendering that
+	// Secret would collide with the one in the cluster.
+	Kept bool
+
 	// registrationSlot: the release's glrt- token sits in runner-registration-token only, so it reaches
 	// register as REGISTRATION_TOKEN.
 	registrationSlot bool
@@ -413,6 +419,9 @@ func (s *Stream) readToken(site *Site) error {
 	secret := s.find("Secret", o.Namespace, site.SecretName)
 	if secret == nil {
 		site.Carrier, site.State = CarrierExternalSecret, TokenUnknown
+		if site.SecretName == AddedSecretName(o.Name) {
+			site.State, site.Kept = TokenAuthentication, true
+		}
 		return nil
 	}
 	site.Carrier, site.Secret = CarrierSecret, secret

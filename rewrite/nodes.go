@@ -6,14 +6,15 @@ import (
 	"github.com/runner-migrate/runner-migrate/internal/yamlnode"
 )
 
-// Small helpers over yaml.Node. They tolerate nil so lookups chain without checks.
-
-// The readers are yamlnode's, under the short names this package uses everywhere.
+// Small helpers over yaml.Node. They tolerate nil so lookups chain without checks. The common ones
+// are yamlnode's, under the short names this package uses everywhere.
 func field(n *yaml.Node, key string) *yaml.Node           { return yamlnode.Field(n, key) }
 func keyValue(n *yaml.Node, key string) (k, v *yaml.Node) { return yamlnode.KeyValue(n, key) }
 func lookup(n *yaml.Node, keys ...string) *yaml.Node      { return yamlnode.Lookup(n, keys...) }
 func scalar(n *yaml.Node) string                          { return yamlnode.Scalar(n) }
 func items(n *yaml.Node) []*yaml.Node                     { return yamlnode.Items(n) }
+func setField(n *yaml.Node, key string, value *yaml.Node) { yamlnode.SetField(n, key, value) }
+func str(v string) *yaml.Node                             { return yamlnode.String(v) }
 
 // mappings keeps the mapping nodes of a list.
 func mappings(ns []*yaml.Node) []*yaml.Node {
@@ -24,21 +25,6 @@ func mappings(ns []*yaml.Node) []*yaml.Node {
 		}
 	}
 	return out
-}
-
-// setField sets key in a mapping to value, adding the key at the end when missing. Callers pass
-// mappings; anything else is left alone rather than corrupted.
-func setField(n *yaml.Node, key string, value *yaml.Node) {
-	if n.Kind != yaml.MappingNode {
-		return
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			n.Content[i+1] = value
-			return
-		}
-	}
-	n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, value)
 }
 
 // removeField deletes key from a mapping and reports whether it was there.
@@ -56,32 +42,11 @@ func removeField(n *yaml.Node, key string) bool {
 }
 
 // ensureMap returns the mapping at key, creating it when missing or of another kind (null).
-func ensureMap(n *yaml.Node, key string) *yaml.Node { return ensure(n, key, yaml.MappingNode, "!!map") }
+func ensureMap(n *yaml.Node, key string) *yaml.Node { return yamlnode.Ensure(n, key, yaml.MappingNode) }
 
 // ensureSeq returns the sequence at key, creating it when missing or of another kind.
 func ensureSeq(n *yaml.Node, key string) *yaml.Node {
-	return ensure(n, key, yaml.SequenceNode, "!!seq")
-}
-
-func ensure(n *yaml.Node, key string, kind yaml.Kind, tag string) *yaml.Node {
-	if c := field(n, key); c != nil && c.Kind == kind {
-		if len(c.Content) == 0 {
-			c.Style &^= yaml.FlowStyle // `{}` about to gain content reads better as a block
-		}
-		return c
-	}
-	c := &yaml.Node{Kind: kind, Tag: tag}
-	setField(n, key, c)
-	return c
-}
-
-// str builds a string scalar; quoted forces double quotes (for values such as "" or "true").
-func str(v string) *yaml.Node {
-	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
-	if v == "" {
-		n.Style = yaml.DoubleQuotedStyle
-	}
-	return n
+	return yamlnode.Ensure(n, key, yaml.SequenceNode)
 }
 
 // setAnnotation sets metadata.annotations[key] on an object mapping.

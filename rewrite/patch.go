@@ -113,8 +113,11 @@ func annotateRunner(obj *yaml.Node, site *Site) {
 	}
 }
 
-// addedSecretName names the Secret runner-migrate adds for a workload whose token lived elsewhere.
-func addedSecretName(w *Object) string { return w.Name + "-auth-token" }
+// AddedSecretName names the Secret runner-migrate adds for a runner workload whose token lived
+// elsewhere: rendered by the post-renderer, or kept in the cluster by `runner-migrate migrate`.
+func AddedSecretName(workload string) string { return workload + "-auth-token" }
+
+func addedSecretName(w *Object) string { return AddedSecretName(w.Name) }
 
 // addSecret renders a Secret holding both token keys next to the site's workload. It carries the
 // workload's labels, and the workload's template name (Helm 3's `# Source:` comment, Helm 4's

@@ -24,6 +24,7 @@ func (d *Document) splice() ([]byte, bool) {
 		return nil, false
 	}
 	sp := newSplicer(body, d.crlf())
+	sp.ownComments = d.ownComments
 	if !sp.node(orig.Content[0], d.root.Content[0]) {
 		return nil, false
 	}
@@ -51,6 +52,9 @@ type splicer struct {
 	eol   string
 	wide  bool // sequences indented under their key
 	edits []edit
+	// ownComments: a removed entry takes the comment lines directly above it (no blank line between,
+	// same indentation) along.
+	ownComments bool
 }
 
 func newSplicer(body []byte, crlf bool) *splicer {
@@ -75,16 +79,72 @@ func (sp *splicer) apply() ([]byte, bool) {
 	var out bytes.Buffer
 	out.Grow(len(sp.body) + 256)
 	pos := 0
+	var removedAt []int // where removed lines were, in the output
 	for _, e := range sp.edits {
 		if e.start < pos {
 			return nil, false
 		}
 		out.Write(sp.body[pos:e.start])
 		out.WriteString(e.text)
+		if e.text == "" && e.end > e.start {
+			removedAt = append(removedAt, out.Len())
+		}
 		pos = e.end
 	}
 	out.Write(sp.body[pos:])
+	if sp.ownComments {
+		return tidyBlankLines(out.Bytes(), removedAt), true
+	}
 	return out.Bytes(), true
+}
+
+// tidyBlankLines drops the blank lines that removed lines leave doubled: those after a removal that
+// follows a blank line or the key of the block it was in, and those that end the text after a
+// removal.
+func tidyBlankLines(b []byte, removedAt []int) []byte {
+	isBlank := func(line []byte) bool { return len(bytes.TrimSpace(line)) == 0 }
+	for i := len(removedAt) - 1; i >= 0; i-- { // from the end, so earlier offsets stay valid
+		p := removedAt[i]
+		if i+1 < len(removedAt) && removedAt[i+1] == p {
+			continue
+		}
+		end := p // past the blank lines that follow p
+		for end < len(b) {
+			nl := bytes.IndexByte(b[end:], '\n')
+			if nl < 0 || !isBlank(b[end:end+nl]) {
+				if nl < 0 && isBlank(b[end:]) {
+					end = len(b)
+				}
+				break
+			}
+			end += nl + 1
+		}
+		if end == len(b) { // only blank lines follow: drop those before the removal too
+			start := p
+			for start > 0 {
+				prev := bytes.LastIndexByte(b[:start-1], '\n') + 1
+				if !isBlank(b[prev:start]) {
+					break
+				}
+				start = prev
+			}
+			b = append(b[:start], b[end:]...)
+			continue
+		}
+		if end == p {
+			continue
+		}
+		prev := b[:p]
+		if len(prev) == 0 {
+			continue // what stands above the body (a header comment) is not known here
+		}
+		line := prev[bytes.LastIndexByte(prev[:len(prev)-1], '\n')+1:]
+		if t := bytes.TrimRight(line, " \t\r\n"); !isBlank(line) && !bytes.HasSuffix(t, []byte(":")) {
+			continue
+		}
+		b = append(b[:p], b[end:]...)
+	}
+	return b
 }
 
 // node records the edits that turn o (as read) into c (as edited); both sit at the same place.
@@ -330,7 +390,15 @@ func (sp *splicer) removeEntry(k, v *yaml.Node) bool {
 	if !sp.startsLine(k) {
 		return false
 	}
-	sp.edits = append(sp.edits, edit{start: sp.lines[k.Line-1], end: sp.lineEnd(sp.entryExtent(k, v) - 1)})
+	first := k.Line - 1
+	for sp.ownComments && first > 0 {
+		above := sp.line(first - 1)
+		if t := strings.TrimLeft(above, " "); !strings.HasPrefix(t, "#") || indentOf(above) != k.Column-1 {
+			break
+		}
+		first--
+	}
+	sp.edits = append(sp.edits, edit{start: sp.lines[first], end: sp.lineEnd(sp.entryExtent(k, v) - 1)})
 	return true
 }
 

@@ -40,6 +40,8 @@ type Document struct {
 	orig      *yaml.Node // a copy of root as parsed, which splice compares the edited root with
 	changed   bool       // root was edited: the document is written by splicing the edits into raw
 	generated bool       // added by runner-migrate, not read: encoded as a whole
+	// ownComments: comment lines directly above a removed entry are its own and go with it (values files).
+	ownComments bool
 }
 
 // Line is the 1-based line in the stream where the document starts.

@@ -46,7 +46,7 @@ As a Helm plugin (Helm 3 and 4):   helm runner-migrate lint|plan|post-render|ver
 		SilenceErrors: true,
 	}
 	addDebugFlag(root)
-	root.AddCommand(newPostRenderCmd(), newLintCmd(), newPlanCmd(), newVersionCmd(), newReportCmd(),
+	root.AddCommand(newPostRenderCmd(), newLintCmd(), newPlanCmd(), newMigrateCmd(), newVersionCmd(), newReportCmd(),
 		newDoctorCmd(), newStatusCmd(), newRotateCmd(), newPruneCmd())
 	// Cobra asks a command's parents for this, so every command's flag mistakes exit 2.
 	root.SetFlagErrorFunc(usageError)

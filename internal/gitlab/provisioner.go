@@ -126,6 +126,8 @@ type run struct {
 	c       *gl.Client
 	place   string
 	desired settings
+	// settingsOwner carries Record.SettingsOwner of a reused runner into what is saved for it.
+	settingsOwner string
 }
 
 // Credential implements tokensource.Source: reuse a runner a store knows, else adopt one a crashed
@@ -216,7 +218,12 @@ func (p *Provisioner) reuse(ctx context.Context, r *run, store Store, rec Record
 	if moved, cred, err := p.moveIfScopeChanged(ctx, r, rec, details); moved || err != nil {
 		return cred, err == nil, err
 	}
-	if err := p.reconcile(ctx, r, details, "reuse", "token from "+rec.Where); err != nil {
+	r.settingsOwner = rec.SettingsOwner
+	if rec.SettingsOwner == SettingsOwnedByGitLab {
+		// The values no longer carry the settings (runner-migrate migrate moved them to GitLab):
+		// what this spec says is the chart's defaults, not what the runner should have.
+		p.record(req, "reuse", rec.RunnerID, "token from "+rec.Where+"; its settings are GitLab's since the values were migrated, so they are left as they are")
+	} else if err := p.reconcile(ctx, r, details, "reuse", "token from "+rec.Where); err != nil {
 		return tokensource.Credential{}, false, err
 	}
 	cred := tokensource.Credential{Token: rec.Token, RunnerID: rec.RunnerID, ExpiresAt: rec.ExpiresAt, GitLabURL: r.base}
@@ -346,7 +353,7 @@ func (p *Provisioner) save(ctx context.Context, r *run, cred tokensource.Credent
 		return nil
 	}
 	rec := Record{RunnerID: cred.RunnerID, Token: cred.Token, Fingerprint: r.req.Fingerprint(), ExpiresAt: cred.ExpiresAt,
-		GitLabURL: r.base, Registration: r.req.Spec.Registration, Supersedes: supersedes}
+		GitLabURL: r.base, Registration: r.req.Spec.Registration, Supersedes: supersedes, SettingsOwner: r.settingsOwner}
 	for _, s := range p.cfg.Stores {
 		if err := s.Save(ctx, r.req, r.release, rec); err != nil {
 			return fmt.Errorf("keeping the token of runner %d in %s: %w", cred.RunnerID, s.Name(), err)

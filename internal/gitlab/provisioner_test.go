@@ -338,3 +338,51 @@ func TestPrivateCA(t *testing.T) {
 		t.Fatalf("a missing CA file must be named, got %v", err)
 	}
 }
+
+// TestReuseLeavesGitLabOwnedSettings: a record marked as migrated (its settings now GitLab's) is
+// reused without turning the runner's settings back to what the values say (the chart's defaults
+// once migrate removed them); the marker is still checked, and the mark survives the save.
+func TestReuseLeavesGitLabOwnedSettings(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	store := memStore{}
+	tagged := siteRequest(t, w.fake.URL(), w.group.RunnersToken, "docker")
+	first, err := w.provisioner(t, w.ownerPAT, ScopeConfig{}, store).Credential(ctx, tagged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := store[tagged.Fingerprint()]
+	rec.SettingsOwner = SettingsOwnedByGitLab
+	store[tagged.Fingerprint()] = rec
+
+	w.fake.ResetCalls()
+	untagged := siteRequest(t, w.fake.URL(), w.group.RunnersToken, "")
+	p := w.provisioner(t, w.ownerPAT, ScopeConfig{}, store)
+	got, err := p.Credential(ctx, untagged)
+	if err != nil || got.RunnerID != first.RunnerID {
+		t.Fatalf("reuse gave runner %d (err %v), want %d", got.RunnerID, err, first.RunnerID)
+	}
+	if n := w.fake.CountCalls("PUT", "/api/v4/runners/"); n != 0 {
+		t.Errorf("the runner's settings were changed (%d PUTs) although GitLab owns them", n)
+	}
+	if r, _ := w.fake.Runner(first.RunnerID); strings.Join(r.Tags, ",") != "docker" {
+		t.Errorf("tags %v, want docker", r.Tags)
+	}
+	if a := p.Actions(); len(a) != 1 || a[0].Verb != "reuse" || !strings.Contains(a[0].Detail, "GitLab's") {
+		t.Errorf("actions %v, want one reuse that says the settings are GitLab's", a)
+	}
+	if saved := store[untagged.Fingerprint()]; saved.SettingsOwner != SettingsOwnedByGitLab {
+		t.Errorf("the record saved for the new spec lost the mark: %+v", saved)
+	}
+
+	// Without the mark, the same reuse reconciles (the check above could fail).
+	delete(store, untagged.Fingerprint())
+	rec.SettingsOwner = ""
+	store[tagged.Fingerprint()] = rec
+	if _, err := w.provisioner(t, w.ownerPAT, ScopeConfig{}, store).Credential(ctx, untagged); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.fake.CountCalls("PUT", "/api/v4/runners/"); n != 1 {
+		t.Errorf("an unmarked record must be reconciled: %d PUTs", n)
+	}
+}

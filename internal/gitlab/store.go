@@ -29,7 +29,14 @@ type Record struct {
 	// Supersedes, on Save, names an older fingerprint of the same runner (its spec changed): the
 	// store drops what it kept under it.
 	Supersedes string
+	// SettingsOwner is SettingsOwnedByGitLab when the runner's settings are no longer in the values
+	// (`runner-migrate migrate` removed them): reusing the runner then leaves its settings alone
+	// instead of turning them back to what the values (now the chart's defaults) say.
+	SettingsOwner string
 }
+
+// SettingsOwnedByGitLab marks a record whose runner's settings GitLab owns (Record.SettingsOwner).
+const SettingsOwnedByGitLab = "gitlab"
 
 // Store is a place where runners' tokens live between runs: the cluster (the live Secret the pod
 // reads, and a Secret runner-migrate writes the moment GitLab hands out a token) or a state file.

@@ -25,9 +25,12 @@ const (
 	AnnotationGitLabURL    = rewrite.AnnotationGitLabURL
 	AnnotationRelease      = "runner-migrate.io/release"
 	AnnotationRegistration = "runner-migrate.io/registration-digest"
-	LabelManagedBy         = "app.kubernetes.io/managed-by"
-	ManagedBy              = "runner-migrate"
-	LabelRelease           = "runner-migrate.io/release"
+	// AnnotationSettingsOwner "gitlab" marks the Secrets of a runner whose settings GitLab owns: the
+	// values no longer carry them (runner-migrate migrate removed them), so reuse leaves them alone.
+	AnnotationSettingsOwner = "runner-migrate.io/settings-owner"
+	LabelManagedBy          = "app.kubernetes.io/managed-by"
+	ManagedBy               = "runner-migrate"
+	LabelRelease            = "runner-migrate.io/release"
 )
 
 // Store is the gitlab.Store in the cluster. A runner's token lives in two Secrets there: the live
@@ -168,7 +171,7 @@ func (s *Store) record(secret *corev1.Secret, what string) (gitlab.Record, bool)
 	}
 	rec := gitlab.Record{RunnerID: id, Token: t, Fingerprint: secret.Annotations[rewrite.AnnotationFingerprint],
 		GitLabURL: secret.Annotations[AnnotationGitLabURL], Registration: secret.Annotations[AnnotationRegistration],
-		Where: fmt.Sprintf("%s %s/%s", what, secret.Namespace, secret.Name)}
+		SettingsOwner: secret.Annotations[AnnotationSettingsOwner], Where: fmt.Sprintf("%s %s/%s", what, secret.Namespace, secret.Name)}
 	if at, err := time.Parse(time.RFC3339, secret.Annotations[rewrite.AnnotationTokenExpiresAt]); err == nil {
 		rec.ExpiresAt = &at
 	}
@@ -224,6 +227,9 @@ func tokenSecret(release gitlab.Release, rec gitlab.Record) *corev1.Secret {
 	}
 	if rec.ExpiresAt != nil {
 		ann[rewrite.AnnotationTokenExpiresAt] = rec.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	if rec.SettingsOwner != "" {
+		ann[AnnotationSettingsOwner] = rec.SettingsOwner
 	}
 	return &corev1.Secret{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},

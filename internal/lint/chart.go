@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,22 +54,30 @@ func (r *run) chart(dir string) *chart {
 		}
 	}
 	for _, d := range deps.Items() {
-		if d.Field("name").String() != "gitlab-runner" {
-			continue
+		if s, ok := runnerSubchart(d.Field("name").String(), d.Field("alias").String(), d.Field("condition").String()); ok {
+			c.subcharts = append(c.subcharts, s)
 		}
-		s := rules.Subchart{Key: d.Field("name").String()}
-		if alias := d.Field("alias").String(); alias != "" {
-			s.Key = alias
-		}
-		for _, cond := range strings.Split(d.Field("condition").String(), ",") {
-			if cond = strings.TrimSpace(cond); cond != "" {
-				s.Condition = append(s.Condition, cond)
-			}
-		}
-		c.subcharts = append(c.subcharts, s)
 	}
 	r.charts[dir] = c
 	return c
+}
+
+// runnerSubchart is a chart dependency that is a gitlab-runner chart: where its values sit (its
+// alias, else its name) and the condition paths that switch it on.
+func runnerSubchart(name, alias, condition string) (rules.Subchart, bool) {
+	if name != "gitlab-runner" {
+		return rules.Subchart{}, false
+	}
+	s := rules.Subchart{Key: name}
+	if alias != "" {
+		s.Key = alias
+	}
+	for _, cond := range strings.Split(condition, ",") {
+		if cond = strings.TrimSpace(cond); cond != "" {
+			s.Condition = append(s.Condition, cond)
+		}
+	}
+	return s, true
 }
 
 func (r *run) chartFile(path string) *values.Values {
@@ -83,4 +92,18 @@ func (r *run) chartFile(path string) *values.Values {
 		return nil
 	}
 	return v
+}
+
+// ReadChart says which chart a chart directory holds and its gitlab-runner dependencies, from its
+// Chart.yaml (and requirements.yaml).
+func ReadChart(dir string) (rules.Chart, []rules.Subchart, error) {
+	r := &run{charts: map[string]*chart{}}
+	c := r.chart(dir)
+	if c == nil {
+		if len(r.res.Errors) > 0 {
+			return rules.ChartUnknown, nil, r.res.Errors[0]
+		}
+		return rules.ChartUnknown, nil, fmt.Errorf("%s: no readable Chart.yaml", dir)
+	}
+	return c.kind, c.subcharts, nil
 }

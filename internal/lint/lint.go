@@ -16,6 +16,7 @@ import (
 	"github.com/runner-migrate/runner-migrate/internal/lint/gitops"
 	"github.com/runner-migrate/runner-migrate/internal/lint/rules"
 	"github.com/runner-migrate/runner-migrate/internal/lint/values"
+	"github.com/runner-migrate/runner-migrate/internal/releases"
 	"github.com/runner-migrate/runner-migrate/rewrite"
 )
 
@@ -28,6 +29,13 @@ type Options struct {
 	ValuesFiles []string
 	Target      rules.GitLabVersion
 	Stdin       io.Reader
+	// Releases are deployed releases read from a cluster (internal/releases), linted besides Paths.
+	// With Deployed, no Paths means none (not the current directory).
+	Releases []*releases.Release
+	Deployed bool
+	// LiveSecret reads a Secret of the cluster the Releases come from, so that a runner reading its
+	// token from a Secret its manifest does not hold is judged by what that Secret holds.
+	LiveSecret rules.LiveSecret
 }
 
 // Result is what a lint run found.
@@ -59,11 +67,14 @@ func Run(opts Options) Result {
 	paths := opts.Paths
 	if len(opts.ValuesFiles) > 0 {
 		paths = r.release(paths)
-	} else if len(paths) == 0 {
+	} else if len(paths) == 0 && !opts.Deployed {
 		paths = []string{"."}
 	}
 	for _, p := range paths {
 		r.path(p)
+	}
+	for _, rel := range opts.Releases {
+		r.deployed(rel)
 	}
 	rules.Sort(r.res.Findings)
 	return r.res

@@ -46,3 +46,42 @@ func Items(n *yaml.Node) []*yaml.Node {
 	}
 	return n.Content
 }
+
+// SetField sets key in a mapping to value, adding the key at the end when missing. Anything but a
+// mapping is left alone rather than corrupted.
+func SetField(m *yaml.Node, key string, value *yaml.Node) {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content[i+1] = value
+			return
+		}
+	}
+	m.Content = append(m.Content, String(key), value)
+}
+
+// Ensure returns the node of the given kind at key, creating it when missing or of another kind
+// (null). An empty flow collection about to gain content becomes a block, which reads better.
+func Ensure(m *yaml.Node, key string, kind yaml.Kind) *yaml.Node {
+	if c := Field(m, key); c != nil && c.Kind == kind {
+		if len(c.Content) == 0 {
+			c.Style &^= yaml.FlowStyle
+		}
+		return c
+	}
+	tag := map[yaml.Kind]string{yaml.MappingNode: "!!map", yaml.SequenceNode: "!!seq"}[kind]
+	c := &yaml.Node{Kind: kind, Tag: tag}
+	SetField(m, key, c)
+	return c
+}
+
+// String builds a string scalar; the empty string is written quoted ("").
+func String(v string) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
+	if v == "" {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}

@@ -253,10 +253,20 @@ func (r *reader) line(n int) string {
 // parameters turns Argo CD helm.parameters (name: a.b.c, value: v) into a values layer, each value
 // at its entry's line. Names with list indexes are left out.
 func (r *reader) parameters(list *yaml.Node) *values.Values {
+	root := ParametersNode(list)
+	if root == nil {
+		return nil
+	}
+	return values.FromNode(r.file, root)
+}
+
+// ParametersNode turns Argo CD helm.parameters into the values mapping they set (as helm --set
+// does), each value at its entry's line; nil when they set none. Names with list indexes are left out.
+func ParametersNode(list *yaml.Node) *yaml.Node {
 	if list == nil {
 		return nil
 	}
-	root := &yaml.Node{Kind: yaml.MappingNode, Line: list.Line, Column: list.Column}
+	root := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: list.Line, Column: list.Column}
 	n := 0
 	for _, p := range items(list) {
 		name, value := field(p, "name"), field(p, "value")
@@ -277,7 +287,7 @@ func (r *reader) parameters(list *yaml.Node) *values.Values {
 			}
 			next := field(m, k)
 			if next == nil || next.Kind != yaml.MappingNode {
-				next = &yaml.Node{Kind: yaml.MappingNode, Line: name.Line, Column: name.Column}
+				next = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: name.Line, Column: name.Column}
 				setField(m, keyNode, next)
 			}
 			m = next
@@ -287,7 +297,7 @@ func (r *reader) parameters(list *yaml.Node) *values.Values {
 	if n == 0 {
 		return nil
 	}
-	return values.FromNode(r.file, root)
+	return root
 }
 
 // splitParameter splits a --set name at its dots; `\.` is a dot inside a key.

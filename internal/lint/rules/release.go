@@ -105,6 +105,32 @@ func LintRelease(r Release, target GitLabVersion) []Finding {
 	return l.findings
 }
 
+// Context is one gitlab-runner chart a release's values configure: the chart itself, a subchart
+// or alias, or the GitLab chart's bundled runner.
+type Context struct {
+	Values *values.Values // its values; nil for the GitLab chart's bundled runner when the values set none
+	// Key is where its values sit in the release's ("" for the chart itself, else the subchart's
+	// name or alias: gitlab-runner, runner-a).
+	Key       string
+	Bundled   bool // the GitLab chart's bundled runner
+	Installed bool // its condition (gitlab-runner.install, an alias's enabled) does not turn it off
+}
+
+// RunnerContexts lists the gitlab-runner charts a release's values configure, found as lint finds
+// them (by the chart, its gitlab-runner dependencies, and the keys only runner values have).
+func RunnerContexts(r Release) []Context {
+	root := r.Values
+	if root == nil {
+		root = values.Empty(r.File)
+	}
+	l := &linter{r: r, root: root, reported: map[string]bool{}}
+	var out []Context
+	for _, c := range l.contexts() {
+		out = append(out, Context{Values: c.values, Key: strings.TrimSuffix(c.prefix, "."), Bundled: c.bundled, Installed: c.installed})
+	}
+	return out
+}
+
 type linter struct {
 	r        Release
 	root     *values.Values
@@ -241,6 +267,10 @@ func isGitLabChartValues(root *values.Values) bool {
 		(root.Field("gitlab") != nil && root.Field("global") != nil)
 }
 
+// keptSecretSuffix ends the name of the Secret runner-migrate keeps a runner's token in
+// (<deployment>-auth-token, rewrite.AddedSecretName).
+const keptSecretSuffix = "-auth-token"
+
 // sharedSecretName is the GitLab chart's runner Secret, <release>-gitlab-runner-secret, which its
 // shared-secrets job fills with a generated registration token.
 var sharedSecretName = regexp.MustCompile(`-gitlab-runner-secret$`)
@@ -294,6 +324,13 @@ func (l *linter) lint(ctx runnerContext) {
 			fmt.Sprintf("the runner reads its token from Secret %q, named like the GitLab chart's shared runner Secret (<release>-gitlab-runner-secret): "+
 				"the chart's shared-secrets job fills it with a generated registration token (runner-registration-token) and an empty runner-token, "+
 				"so this runner registers with a legacy registration token. %s", secret.String(), legacyWhy(l.target)), "")
+	case secret.String() != "" && runnerToken.String() == "" && registration.String() == "" && strings.HasSuffix(secret.String(), keptSecretSuffix):
+		if sev := unprovenSeverity(l.target); sev != SeverityNone {
+			l.add(UnprovenSecret, SeverityInfo, secret, p+"runners.secret",
+				fmt.Sprintf("the runner reads its token from Secret %q, by its name the one runner-migrate migrate keeps with the runner's authentication token; "+
+					"the values cannot show what it holds (runner-migrate lint --release NAME reads it in the cluster)", secret.String()),
+				"nothing, if runner-migrate migrate made it; otherwise make sure it holds runner-token = glrt-... and runner-registration-token = \"\"")
+		}
 	case secret.String() != "" && runnerToken.String() == "" && registration.String() == "":
 		l.add(UnprovenSecret, unprovenSeverity(l.target), secret, p+"runners.secret",
 			fmt.Sprintf("the runner reads its token from Secret %q, which the values do not show. If it holds a registration token "+
@@ -374,7 +411,15 @@ func (l *linter) bundledRunner(ctx runnerContext, registration, runnerToken *val
 	if runnerToken.String() != "" || registration.String() != "" {
 		return // RM001 / RM006 say what there is to say
 	}
-	if secret := l.get(l.root, "", "global", "runner", "registrationToken", "secret"); secret.String() != "" {
+	if secret := l.get(l.root, "", "global", "runner", "registrationToken", "secret"); strings.HasSuffix(secret.String(), keptSecretSuffix) {
+		if unprovenSeverity(l.target) != SeverityNone {
+			l.add(UnprovenSecret, SeverityInfo, secret, "global.runner.registrationToken.secret",
+				fmt.Sprintf("the bundled runner reads its token from Secret %q, by its name the one runner-migrate migrate keeps with the runner's authentication token; "+
+					"the values cannot show what it holds (runner-migrate lint --release NAME reads it in the cluster)", secret.String()),
+				"nothing, if runner-migrate migrate made it; otherwise make sure it holds runner-token = glrt-... and runner-registration-token = \"\"")
+		}
+		return
+	} else if secret.String() != "" {
 		l.add(UnprovenSecret, unprovenSeverity(l.target), secret, "global.runner.registrationToken.secret",
 			fmt.Sprintf("the bundled runner reads its token from Secret %q; the shared-secrets job fills runner-registration-token there when it is missing, "+
 				"so unless runner-token holds an authentication token, the runner registers with a registration token. %s", secret.String(), legacyWhy(l.target)), "")
