@@ -437,3 +437,30 @@ func TestRefusedClusterFallsBackToStateFile(t *testing.T) {
 		}
 	}
 }
+
+// TestInstallCreatesNamespace: helm upgrade --install --create-namespace renders before the namespace
+// exists, so there is no Lease or token Secret to write yet: the install still goes through, and the
+// next upgrade reuses the runner and keeps its token in the token Secret.
+func TestInstallCreatesNamespace(t *testing.T) {
+	cluster, base := testenv.Cluster(t)
+	ns := base + "-new"
+	gl := newGitLab(t)
+	helm := testenv.NewHelm(t, 3)
+	args := []string{"upgrade", "--install", "rel", chartPath("gitlab-runner-0.86.0"), "-f", valuesPath("legacy"),
+		"-f", registrationValues(t, gl.group.RunnersToken), "-n", ns, "--create-namespace", "--post-renderer", testenv.Binary(t)}
+	for i := 0; i < 2; i++ {
+		res := helm.Run(append(gl.apiEnv(), "KUBECONFIG="+cluster.Kubeconfig), args...)
+		noLeaks(t, res.Stderr, gl.secrets()...)
+		if res.Err != nil {
+			t.Fatalf("upgrade %d: %v\n%s", i+1, res.Err, res.Stderr)
+		}
+	}
+	runners := gl.Runners()
+	tok, _, ann := liveToken(t, cluster, ns, "rel-gitlab-runner")
+	if len(runners) != 1 || tok != runners[0].Token {
+		t.Fatalf("%d runners; the live Secret does not hold the runner's token", len(runners))
+	}
+	if !secretExists(t, cluster, ns, kube.TokenSecretName("rel", ann[rewrite.AnnotationFingerprint])) {
+		t.Fatal("the second upgrade did not keep the token in the token Secret")
+	}
+}

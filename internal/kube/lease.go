@@ -47,6 +47,10 @@ func (s *Store) Lock(ctx context.Context, release gitlab.Release, fingerprint st
 			s.warn(fmt.Sprintf("cannot use Lease %s/%s (%s), so runs at the same time are not serialised; grant get, create and update on leases in %s",
 				release.Namespace, name, apierrors.ReasonForError(err), release.Namespace))
 			return func() {}, nil
+		case apierrors.IsNotFound(err):
+			// The namespace does not exist yet: helm --create-namespace makes it after rendering.
+			s.warn(fmt.Sprintf("namespace %s does not exist yet (helm --create-namespace creates it after the render), so this first run is not serialised with others by a Lease", release.Namespace))
+			return func() {}, nil
 		case apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err):
 			// Another run changed the Lease between our read and write: read it again.
 		default:

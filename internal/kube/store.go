@@ -199,6 +199,13 @@ func (s *Store) Keep(ctx context.Context, release gitlab.Release, rec gitlab.Rec
 		want.ResourceVersion = have.ResourceVersion
 		err = s.Client.updateSecret(ctx, want)
 	}
+	if apierrors.IsNotFound(err) {
+		// The namespace does not exist yet (helm --create-namespace makes it after the render): the
+		// token lives in the release's output only until it is deployed. A run that dies first leaves
+		// a fresh runner carrying this place's marker, which the next run adopts.
+		s.warn(fmt.Sprintf("namespace %s does not exist yet (helm --create-namespace creates it after the render), so the token is kept in the release's own Secret only", want.Namespace))
+		return nil
+	}
 	if err != nil {
 		return s.refused(fmt.Errorf("writing the token Secret %s/%s, where runner-migrate keeps the token the moment GitLab hands it out: %w. "+
 			"Fix: let the user Helm runs as create and update Secrets in %s, or keep tokens with --state-file", want.Namespace, want.Name, err, want.Namespace))
