@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/runner-migrate/runner-migrate/internal/golden"
 	"github.com/runner-migrate/runner-migrate/internal/token"
 )
 
@@ -51,19 +52,7 @@ func TestGolden(t *testing.T) {
 
 func compareGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./rewrite -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output:\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
+	golden.Compare(t, path, got, *update)
 }
 
 // migrateAll detects the sites, gives each migratable one the token, and patches. It returns what

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pmezard/go-difflib/difflib"
 
+	goldenfile "github.com/runner-migrate/runner-migrate/internal/golden"
 	"github.com/runner-migrate/runner-migrate/internal/testenv"
 )
 
@@ -520,19 +521,5 @@ func redact(s string) string {
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join(testenv.Root(), "testdata", "golden", name)
-	if *update {
-		os.MkdirAll(filepath.Dir(path), 0o755)
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./internal/e2e -update writes it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s; if the change is intended, rerun with -update and review the diff", path)
-	}
+	goldenfile.Compare(t, filepath.Join(testenv.Root(), "testdata", "golden", name), got, *update)
 }

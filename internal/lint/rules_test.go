@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"os"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/runner-migrate/runner-migrate/internal/golden"
 	"github.com/runner-migrate/runner-migrate/internal/lint/rules"
 )
 
@@ -16,19 +16,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 func compareGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/lint -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output:\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
+	golden.Compare(t, path, got, *update)
 }
 
 func lintFiles(t *testing.T, target rules.GitLabVersion, paths ...string) Result {

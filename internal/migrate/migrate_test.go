@@ -1,7 +1,6 @@
 package migrate
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/runner-migrate/runner-migrate/internal/gitlab"
 	"github.com/runner-migrate/runner-migrate/internal/gitlabfake"
+	"github.com/runner-migrate/runner-migrate/internal/golden"
 	"github.com/runner-migrate/runner-migrate/internal/kube"
 	"github.com/runner-migrate/runner-migrate/internal/testenv"
 	"github.com/runner-migrate/runner-migrate/internal/token"
@@ -290,19 +290,7 @@ func sameLines(t *testing.T, what string, got, want []string) {
 
 func compareGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./internal/migrate -update writes it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
+	golden.Compare(t, path, got, *update)
 }
 
 // TestDryRun: a dry run reads GitLab and the cluster and changes neither, but shows the diff.
