@@ -19,7 +19,7 @@ import (
 // `cat` on the same input, and fail when a target is missed.
 //
 // The post-render target is a guard against regressions, not the issue's 5 ms: measured on this
-// machine kind (idle, median of paired runs) post-render costs about 8 ms more than cat, and 6 ms of
+// machine kind (idle, fastest of paired runs) post-render costs 7 to 8 ms more than cat, and 6 ms of
 // it is package initialisation Go runs for every linked package whatever the command: the GitLab
 // client (its route registry, 704 routes with regexps) about 3.3 ms, client-go's apimachinery about
 // 2.6 ms. See the README's "Start-up" section.
