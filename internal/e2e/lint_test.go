@@ -25,10 +25,8 @@ func lintCmd(t *testing.T, stdin []byte, args ...string) (string, string, int) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
-	code := 0
-	if exit, ok := err.(*exec.ExitError); ok {
-		code = exit.ExitCode()
-	} else if err != nil {
+	code := exitCode(err)
+	if code < 0 {
 		t.Fatal(err)
 	}
 	for _, secret := range []string{registrationToken, "GR1348941lintRegistrationToken", "glrt-lintAuthenticationToken000", "glrt-fixtureAuthenticationToken0001",

@@ -83,10 +83,8 @@ func TestLintDeployedReleases(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()
-		code := 0
-		if exit, ok := err.(*exec.ExitError); ok {
-			code = exit.ExitCode()
-		} else if err != nil {
+		code := exitCode(err)
+		if code < 0 {
 			t.Fatal(err)
 		}
 		noLeaks(t, append(stdout.Bytes(), stderr.Bytes()...))
